@@ -1,0 +1,119 @@
+# mtascope build.  `make` builds the programs into build/, `make test` runs
+# the unit and integration tests twice (optimized, then under ASan+UBSan)
+# and a short fuzzing pass, `make demo` tells the story end to end.
+
+CC	?= cc
+PREFIX	?= /usr/local
+BUILD	?= build
+OPT	?= -O2 -g
+SAN	?=
+
+PKGS	 = libbsd libprotobuf-c
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
+CFLAGS	+= -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -MMD -MP \
+	   -Icommon -Iplugin -Icollector -I$(BUILD)/gen \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDFLAGS	+= $(SAN)
+
+GEN_C	 = $(BUILD)/gen/mtascope.pb-c.c
+GEN_H	 = $(BUILD)/gen/mtascope.pb-c.h
+
+COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c
+PIPE_LIB_SRC	= plugin/csv.c plugin/ptime.c plugin/record.c \
+		  plugin/session.c plugin/batch.c plugin/dump.c \
+		  plugin/pipeline.c
+SIM_SRC		= $(wildcard scripts/sim/*.c)
+UNIT_TESTS	= $(patsubst tests/%.c,%,$(wildcard tests/*_test.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_OBJ	= $(call obj,$(COMMON_SRC))
+PIPE_LIB_OBJ	= $(call obj,$(PIPE_LIB_SRC)) $(BUILD)/obj/gen/mtascope.pb-c.o
+
+PROGRAMS = $(BUILD)/mtascope-pipe $(BUILD)/mtascoped $(BUILD)/mtascope \
+	   $(BUILD)/mtascope-sim
+
+.PHONY: all deps test unit-tests script-tests asan fuzz demo install \
+	clean bench
+.SECONDARY:
+
+all: $(PROGRAMS)
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+$(GEN_C) $(GEN_H): proto/mtascope.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/mtascope.proto
+
+$(BUILD)/obj/gen/mtascope.pb-c.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-shadow -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/mtascope-pipe: $(call obj,plugin/main.c) $(PIPE_LIB_OBJ) \
+    $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mtascoped: $(call obj,collector/mtascoped.c) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mtascope: $(call obj,collector/mtascope.c) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mtascope-sim: $(call obj,$(SIM_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%_test: $(call obj,tests/%_test.c) $(PIPE_LIB_OBJ) \
+    $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit-tests: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+	@set -e; for t in $(UNIT_TESTS); do \
+		echo "== $$t ($(BUILD))"; $(BUILD)/tests/$$t; done
+
+script-tests: all
+	@set -e; for t in tests/*.sh; do \
+		echo "== $$t ($(BUILD))"; BUILD=$(BUILD) sh $$t; done
+
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    all unit-tests script-tests
+
+fuzz:
+	$(MAKE) -f tests/fuzz/Makefile.fuzz run
+
+test: deps
+	$(MAKE) all unit-tests script-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) asan
+	$(MAKE) fuzz
+	@echo "make test: all suites passed"
+
+bench: deps
+	$(MAKE) all
+	scripts/bench-pipe
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/mtascope-pipe $(BUILD)/mtascoped \
+	    $(BUILD)/mtascope $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 plugin/mtascope-pipe.8 collector/mtascoped.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 collector/mtascope.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
