@@ -85,8 +85,31 @@ asan:
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    all unit-tests script-tests
 
-fuzz:
-	$(MAKE) -f tests/fuzz/Makefile.fuzz run
+# libFuzzer targets: built with clang, run briefly by `make test`; new
+# inputs go to build/, the committed seeds stay as they are.
+FUZZ_SECONDS	?= 20
+FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+		   -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=all -Icommon -Iplugin -Icollector \
+		   -I$(BUILD)/gen
+FUZZERS		 = fuzz_csv
+
+$(BUILD)/fuzz/fuzz_csv: tests/fuzz/fuzz_csv.c $(PIPE_LIB_SRC) $(COMMON_SRC) \
+    $(GEN_C)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
+	@set -e; for f in $(FUZZERS); do \
+		c=$${f#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$c; \
+		echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+		    -max_len=8192 -print_final_stats=1 \
+		    $(BUILD)/fuzz/corpus-$$c tests/fuzz/corpus/$$c \
+		    2>$(BUILD)/fuzz/$$f.log || \
+		    { tail -n 60 $(BUILD)/fuzz/$$f.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units' \
+		    $(BUILD)/fuzz/$$f.log; done
 
 test: deps
 	$(MAKE) all unit-tests script-tests

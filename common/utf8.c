@@ -12,15 +12,29 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static size_t	utf8_seqlen(const unsigned char *, size_t);
 
 int
 utf8_is_plain(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++)
+#ifdef __SSE2__
+	/* High bit set or NUL, sixteen bytes at a time. */
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + i));
+		if (_mm_movemask_epi8(_mm_or_si128(v,
+		    _mm_cmpeq_epi8(v, _mm_setzero_si128()))) != 0)
+			return 0;
+	}
+#endif
+	for (; i < n; i++)
 		if (p[i] == 0 || p[i] >= 0x80)
 			return 0;
 	return 1;

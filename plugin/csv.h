@@ -25,6 +25,7 @@ struct csv_row {
 	const struct csv_cell	*cells;
 	size_t			 ncells;
 	uint64_t		 line;		/* physical line it starts on */
+	int			 plain;		/* all ASCII, no NUL */
 };
 
 enum csv_result {

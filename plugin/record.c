@@ -63,6 +63,7 @@ struct time_cache {
 struct normalizer {
 	int			 have_header;
 	int			 keep_rcpt;
+	int			 plain;		/* current row is all ASCII */
 	int			 col[RF_NFIELDS];	/* -1: absent */
 	struct time_cache	 tc[2];
 	size_t			 used;
@@ -250,7 +251,7 @@ text_field(struct normalizer *n, struct slice s, size_t max)
 {
 	char *dst;
 
-	if (s.n <= max && utf8_is_plain(s.p, s.n))
+	if (s.n <= max && (n->plain || utf8_is_plain(s.p, s.n)))
 		return s;
 	dst = n->scratch + n->used;
 	s.n = utf8_sanitize(dst, max, s.p, s.n);
@@ -300,6 +301,7 @@ record_normalize(struct normalizer *n, const struct csv_row *row,
 		return -1;
 	}
 	n->used = 0;
+	n->plain = row->plain;
 	r->line = row->line;
 	r->session_id = 0;
 	s = cell_of(n, row, RF_TYPE);
