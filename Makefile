@@ -19,16 +19,25 @@ LDFLAGS	+= $(SAN)
 GEN_C	 = $(BUILD)/gen/mtascope.pb-c.c
 GEN_H	 = $(BUILD)/gen/mtascope.pb-c.h
 
-COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c
+COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c common/config.c
 PIPE_LIB_SRC	= plugin/csv.c plugin/ptime.c plugin/record.c \
 		  plugin/session.c plugin/batch.c plugin/dump.c \
 		  plugin/pipeline.c
+COLLECTOR_LIB_SRC = collector/isp.c collector/rollup.c collector/store.c \
+		  collector/validate.c
 SIM_SRC		= $(wildcard scripts/sim/*.c)
 UNIT_TESTS	= $(patsubst tests/%.c,%,$(wildcard tests/*_test.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ	= $(call obj,$(COMMON_SRC))
 PIPE_LIB_OBJ	= $(call obj,$(PIPE_LIB_SRC)) $(BUILD)/obj/gen/mtascope.pb-c.o
+COLLECTOR_LIB_OBJ = $(call obj,$(COLLECTOR_LIB_SRC)) \
+		  $(BUILD)/obj/gen/mtascope.pb-c.o
+NET_LIBS	= -lnng -lsqlite3 -lpthread
+
+MAN1	= $(wildcard collector/*.1)
+MAN5	= $(wildcard plugin/*.5 collector/*.5)
+MAN8	= $(wildcard plugin/*.8 collector/*.8)
 
 PROGRAMS = $(BUILD)/mtascope-pipe $(BUILD)/mtascoped $(BUILD)/mtascope \
 	   $(BUILD)/mtascope-sim
@@ -58,11 +67,22 @@ $(BUILD)/mtascope-pipe: $(call obj,plugin/main.c) $(PIPE_LIB_OBJ) \
     $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/mtascoped: $(call obj,collector/mtascoped.c) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/mtascoped: $(call obj,collector/mtascoped.c collector/ingest.c) \
+    $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
-$(BUILD)/mtascope: $(call obj,collector/mtascope.c) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/mtascope: $(call obj,collector/mtascope.c) $(COLLECTOR_LIB_OBJ) \
+    $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
+
+# The shipped ISP table, compiled in as a C string.
+$(BUILD)/gen/isp_default.h: collector/isp.conf
+	@mkdir -p $(dir $@)
+	awk 'BEGIN { print "static const char isp_default_conf[] =" } \
+	    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); \
+	      print "\"" $$0 "\\n\"" } END { print ";" }' $< > $@
+
+$(BUILD)/obj/collector/isp.o: $(BUILD)/gen/isp_default.h
 
 $(BUILD)/mtascope-sim: $(call obj,$(SIM_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -131,10 +151,10 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BUILD)/mtascope-pipe $(BUILD)/mtascoped \
 	    $(BUILD)/mtascope $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 plugin/mtascope-pipe.8 collector/mtascoped.8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 644 collector/mtascope.1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(MAN5),install -d $(DESTDIR)$(PREFIX)/share/man/man5)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
 
 clean:
 	rm -rf build

@@ -75,6 +75,20 @@ utf8_seqlen(const unsigned char *p, size_t n)
 	return 0;
 }
 
+int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len;
+
+	while (i < n) {
+		if (p[i] == 0 || (len = utf8_seqlen(p + i, n - i)) == 0)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 size_t
 utf8_sanitize(char *dst, size_t max, const char *s, size_t n)
 {

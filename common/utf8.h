@@ -16,6 +16,9 @@ int	utf8_is_plain(const char *s, size_t n);
  */
 size_t	utf8_sanitize(char *dst, size_t max, const char *s, size_t n);
 
+/* Non-zero when s[0..n) is valid UTF-8 without NUL bytes. */
+int	utf8_valid(const char *s, size_t n);
+
 /* Length of the longest prefix of s[0..n) of at most max bytes that does
  * not end inside a UTF-8 sequence (s is assumed valid). */
 size_t	utf8_truncate(const char *s, size_t n, size_t max);
