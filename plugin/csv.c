@@ -197,6 +197,11 @@ csv_scan(struct csv *c)
 	size_t p = c->pos, end = c->end, row = c->row, len, seg;
 	unsigned char ch;
 
+	/* Never look further than the bound (plus a CRLF) past the row's
+	 * start: a runaway quote must not consume the lines after it. */
+	if (end > row + c->max_record + 2)
+		end = row + c->max_record + 2;
+
 	for (;;) {
 		switch (c->state) {
 		case ST_START:
@@ -342,6 +347,13 @@ csv_emit(struct csv *c, struct csv_row *out)
 	const char *base = c->buf + c->row;
 	uint64_t line = c->row_line;
 
+	/* The bound is on the record, not on its line end. */
+	if (rowlen > 0 && base[rowlen - 1] == '\n') {
+		rowlen--;
+		if (rowlen > 0 && base[rowlen - 1] == '\r')
+			rowlen--;
+	}
+
 	if (rowlen > c->max_record) {
 		snprintf(c->err, sizeof(c->err),
 		    "record of %zu bytes exceeds the %zu byte limit",
@@ -358,7 +370,7 @@ csv_emit(struct csv *c, struct csv_row *out)
 	out->ncells = c->ncells;
 	out->line = line;
 	/* One check for the whole row spares one per field downstream. */
-	out->plain = utf8_is_plain(base, rowlen);
+	out->plain = utf8_is_plain(base, c->pos - c->row);
 	csv_row_reset(c);
 	return CSV_ROW;
 }
@@ -415,7 +427,7 @@ csv_next(struct csv *c, struct csv_row *out)
 		} else {
 			if (csv_scan(c))
 				return csv_emit(c, out);
-			if (c->pos - c->row > c->max_record) {
+			if (c->pos - c->row > c->max_record + 1) {
 				snprintf(c->err, sizeof(c->err),
 				    "record exceeds the %zu byte limit; "
 				    "skipped to the next line", c->max_record);
