@@ -19,10 +19,12 @@ LDFLAGS	+= $(SAN)
 GEN_C	 = $(BUILD)/gen/mtascope.pb-c.c
 GEN_H	 = $(BUILD)/gen/mtascope.pb-c.h
 
-COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c common/config.c
-PIPE_LIB_SRC	= plugin/csv.c plugin/ptime.c plugin/record.c \
+COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c common/config.c \
+		  common/crc32c.c common/ptime.c
+PIPE_LIB_SRC	= plugin/csv.c plugin/record.c \
 		  plugin/session.c plugin/batch.c plugin/dump.c \
-		  plugin/pipeline.c
+		  plugin/pipeline.c plugin/spool.c plugin/spool_write.c \
+		  plugin/sender.c
 COLLECTOR_LIB_SRC = collector/isp.c collector/rollup.c collector/store.c \
 		  collector/validate.c
 SIM_SRC		= $(wildcard scripts/sim/*.c)
@@ -65,14 +67,14 @@ $(BUILD)/obj/%.o: %.c | $(GEN_H)
 
 $(BUILD)/mtascope-pipe: $(call obj,plugin/main.c) $(PIPE_LIB_OBJ) \
     $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
 $(BUILD)/mtascoped: $(call obj,collector/mtascoped.c collector/ingest.c) \
     $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
-$(BUILD)/mtascope: $(call obj,collector/mtascope.c) $(COLLECTOR_LIB_OBJ) \
-    $(COMMON_OBJ)
+$(BUILD)/mtascope: $(call obj,collector/mtascope.c collector/export.c) \
+    $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
 # The shipped ISP table, compiled in as a C string.
@@ -90,7 +92,7 @@ $(BUILD)/mtascope-sim: $(call obj,$(SIM_SRC))
 $(BUILD)/tests/%_test: $(call obj,tests/%_test.c) $(PIPE_LIB_OBJ) \
     $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS) -lcmocka
 
 unit-tests: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 	@set -e; for t in $(UNIT_TESTS); do \
@@ -117,7 +119,7 @@ FUZZERS		 = fuzz_csv
 $(BUILD)/fuzz/fuzz_csv: tests/fuzz/fuzz_csv.c $(PIPE_LIB_SRC) $(COMMON_SRC) \
     $(GEN_C)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do \

@@ -1,23 +1,76 @@
 /*
- * mtascope.c: the command-line reader of the collector's rollups.
+ * mtascope.c: the command-line reader of the collector's database.
  *
- * This build only identifies itself; its subcommands (export, report,
- * trend, alerts, gaps, hosts) come with the collector's store.
+ * `mtascope SUBCOMMAND [options]`; each subcommand lives in its own file
+ * and reads the SQLite database mtascoped writes, read-only, so it can run
+ * beside a busy collector (WAL readers never block the writer).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
+
+#define VERSION	"0.1.0"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*what;
+} commands[] = {
+	{ "export",	cmd_export,	"hourly or daily counters as CSV" },
+	{ "gaps",	cmd_gaps,	"records dropped at the hosts, by hour" },
+	{ "hosts",	cmd_hosts,	"each host's last batch and counters" },
+};
+
+static void	usage(int) __attribute__((noreturn));
+
+static void
+usage(int status)
+{
+	size_t i;
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: mtascope COMMAND [--db PATH] [options]\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nSee mtascope(1).\n");
+	exit(status);
+}
+
+sqlite3 *
+cli_open_db(const char *path)
+{
+	sqlite3 *db;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		log_warnx("%s: %s", path, db ? sqlite3_errmsg(db) :
+		    "cannot open");
+		exit(1);
+	}
+	sqlite3_busy_timeout(db, 10000);
+	return db;
+}
 
 int
 main(int argc, char **argv)
 {
+	size_t i;
+
 	log_init("mtascope", 0);
-	if (argc == 2 && (strcmp(argv[1], "-V") == 0 ||
-	    strcmp(argv[1], "--version") == 0)) {
-		printf("mtascope 0.1.0\n");
+	if (argc < 2)
+		usage(2);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		usage(0);
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("mtascope %s\n", VERSION);
 		return 0;
 	}
-	log_warnx("no subcommands are available in this build");
-	return 2;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	log_warnx("unknown command \"%s\"", argv[1]);
+	usage(2);
 }

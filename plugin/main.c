@@ -1,128 +1,322 @@
 /*
- * main.c: mtascope-pipe's options and wiring.
+ * main.c: mtascope-pipe's options, configuration and lifecycle.
  *
  * PowerMTA starts this program from an <acct-file |...> directive and
- * writes accounting CSV to its stdin.  The offline modes (--dump,
- * --summary, --output) read a stream or a file to its end and report what
- * the record path made of it.
+ * writes accounting CSV to its stdin.  With --collector it spools batches
+ * and sends them to mtascoped; at end of input (a `pmta reload` closes the
+ * pipe) it flushes, keeps delivering for up to --drain-timeout, and exits
+ * 0 only if everything was acknowledged.  Whatever is left stays in the
+ * spool for the next start.  The offline modes (--dump, --summary,
+ * --output) read a stream or file to its end and report what the record
+ * path made of it.
+ *
+ * Every option can also be given in the file named by -c, one "name
+ * value" per line; the command line wins.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
 #include "batch.h"
-#include "csv.h"
 #include "bounds.h"
+#include "config.h"
+#include "csv.h"
 #include "log.h"
 #include "pipeline.h"
+#include "sender.h"
 #include "session.h"
+#include "spool.h"
 
 #define VERSION	"0.1.0"
 
+struct settings {
+	struct pipeline_opts	 p;
+	struct spool_opts	 spool;
+	const char		*collector;
+	const char		*output;
+	int			 summary;
+	int			 drain_timeout;
+	int			 senders;
+};
+
+static volatile sig_atomic_t	stop_requested;
+
 static void	usage(int) __attribute__((noreturn));
-static long long	number_arg(const char *, const char *, long long,
-			    long long);
+static int	set_option(void *, const char *, const char *, const char **);
+static int	parse_size(const char *, uint64_t *);
+static void	on_signal(int);
+static int	deliver(struct settings *, struct pipeline_stats *);
 
 static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: mtascope-pipe [--dump] [--summary] [--output FILE] "
+	    "usage: mtascope-pipe [-c FILE] [--collector URL] [--spool DIR] "
 	    "[--host NAME]\n"
-	    "                     [--session-gap SECONDS] [--keep-rcpt] "
-	    "[--max-record BYTES]\n"
-	    "                     [--max-errors N] [--batch-records N] "
-	    "[-V] [-h]\n");
+	    "                     [--fsync interval|always] "
+	    "[--fsync-interval MS] [--spool-cap SIZE]\n"
+	    "                     [--batch-records N] [--batch-ms MS] "
+	    "[--drain-timeout SECONDS]\n"
+	    "                     [--senders N] [--session-gap SECONDS] "
+	    "[--keep-rcpt]\n"
+	    "                     [--max-record BYTES] [--max-errors N] "
+	    "[--dump] [--summary]\n"
+	    "                     [--output FILE] [-V] [-h]\n");
 	exit(status);
 }
 
-static long long
-number_arg(const char *opt, const char *s, long long min, long long max)
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* "1073741824", "512M", "1G" */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end != '\0' || v < 1024 * 1024)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+number(const char *value, long long min, long long max, long long *out,
+    const char **why)
 {
 	const char *err;
-	long long v;
 
-	v = strtonum(s, min, max, &err);
-	if (err != NULL)
-		fatalx("--%s %s: %s (allowed %lld..%lld)", opt, s, err, min,
-		    max);
-	return v;
+	*out = strtonum(value, min, max, &err);
+	if (err != NULL) {
+		*why = err;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+yes(const char *value)
+{
+	return *value == '\0' || strcmp(value, "yes") == 0 ||
+	    strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+}
+
+/* One setting, from the command line or the config file. */
+static int
+set_option(void *arg, const char *key, const char *value, const char **why)
+{
+	struct settings *s = arg;
+	long long v;
+	char *copy = NULL;
+
+	if (strcmp(key, "dump") == 0)
+		s->p.dump = yes(value);
+	else if (strcmp(key, "summary") == 0)
+		s->summary = yes(value);
+	else if (strcmp(key, "keep-rcpt") == 0)
+		s->p.keep_rcpt = yes(value);
+	else if (strcmp(key, "host") == 0 || strcmp(key, "output") == 0 ||
+	    strcmp(key, "collector") == 0 || strcmp(key, "spool") == 0) {
+		if (*value == '\0' || strlen(value) > 1024) {
+			*why = "expected 1 to 1024 bytes";
+			return -1;
+		}
+		if ((copy = strdup(value)) == NULL)
+			fatal("options");
+		if (key[0] == 'h') {
+			if (strlen(copy) > MTA_MAX_HOST) {
+				*why = "host name longer than 255 bytes";
+				free(copy);
+				return -1;
+			}
+			s->p.host = copy;
+		} else if (key[0] == 'o')
+			s->output = copy;
+		else if (key[0] == 'c')
+			s->collector = copy;
+		else
+			s->spool.dir = copy;
+	} else if (strcmp(key, "fsync") == 0) {
+		if (strcmp(value, "always") == 0)
+			s->spool.fsync_always = 1;
+		else if (strcmp(value, "interval") == 0)
+			s->spool.fsync_always = 0;
+		else {
+			*why = "expected \"interval\" or \"always\"";
+			return -1;
+		}
+	} else if (strcmp(key, "spool-cap") == 0) {
+		if (parse_size(value, &s->spool.cap) == -1) {
+			*why = "expected a size of at least 1M (K, M, G)";
+			return -1;
+		}
+	} else {
+		if (strcmp(key, "fsync-interval") == 0 &&
+		    number(value, 1, 60000, &v, why) == 0)
+			s->spool.interval_ms = (int)v;
+		else if (strcmp(key, "session-gap") == 0 &&
+		    number(value, 0, 3600, &v, why) == 0)
+			s->p.session_gap = v;
+		else if (strcmp(key, "max-record") == 0 &&
+		    number(value, 256, 64 * 1024 * 1024, &v, why) == 0)
+			s->p.max_record = (size_t)v;
+		else if (strcmp(key, "max-errors") == 0 &&
+		    number(value, 0, 1000000, &v, why) == 0)
+			s->p.max_errors = (unsigned)v;
+		else if (strcmp(key, "batch-records") == 0 &&
+		    number(value, 1, MTA_MAX_BATCH_RECORDS, &v, why) == 0)
+			s->p.batch_records = (size_t)v;
+		else if (strcmp(key, "batch-ms") == 0 &&
+		    number(value, 10, 600000, &v, why) == 0)
+			s->p.batch_ms = (int)v;
+		else if (strcmp(key, "drain-timeout") == 0 &&
+		    number(value, 0, 86400, &v, why) == 0)
+			s->drain_timeout = (int)v;
+		else if (strcmp(key, "senders") == 0 &&
+		    number(value, 1, 64, &v, why) == 0)
+			s->senders = (int)v;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Spool, send, drain: the production mode. */
+static int
+deliver(struct settings *s, struct pipeline_stats *st)
+{
+	struct spool *sp;
+	struct sender *snd;
+	struct spool_stats ss;
+	struct sender_stats ds;
+	struct timespec nap = { 0, 20 * 1000000L };
+	time_t deadline;
+	int rc;
+
+	if ((sp = spool_open(&s->spool)) == NULL)
+		fatalx("spool %s: cannot be used", s->spool.dir);
+	if ((snd = sender_start(s->collector, sp, s->senders)) == NULL)
+		fatalx("collector %s: cannot be used", s->collector);
+	s->p.spool = sp;
+	s->p.stop = &stop_requested;
+	log_info("reading; spool %s, lane %s, collector %s", s->spool.dir,
+	    spool_id(sp), s->collector);
+	rc = pipeline_run(&s->p, STDIN_FILENO, st);
+
+	spool_flush(sp);
+	deadline = time(NULL) + s->drain_timeout;
+	for (;;) {
+		spool_get_stats(sp, &ss);
+		if (ss.pending == 0 || time(NULL) >= deadline)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	spool_shutdown(sp);
+	sender_get_stats(snd, &ds);
+	sender_stop(snd);
+	spool_get_stats(sp, &ss);
+	spool_close(sp);
+	if (ds.rejected > 0)
+		log_warnx("%llu batches (%llu records) were rejected by the "
+		    "collector", (unsigned long long)ds.rejected,
+		    (unsigned long long)ds.rejected_records);
+	if (ss.pending > 0) {
+		log_warnx("%llu batches (%llu bytes) not acknowledged within "
+		    "%d s; they stay in %s for the next start",
+		    (unsigned long long)ss.pending,
+		    (unsigned long long)ss.bytes, s->drain_timeout,
+		    s->spool.dir);
+		rc = -1;
+	}
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "dump",		no_argument,		NULL, 'd' },
-		{ "summary",		no_argument,		NULL, 's' },
-		{ "output",		required_argument,	NULL, 'o' },
-		{ "host",		required_argument,	NULL, 'H' },
-		{ "session-gap",	required_argument,	NULL, 'g' },
-		{ "keep-rcpt",		no_argument,		NULL, 'k' },
-		{ "max-record",		required_argument,	NULL, 'm' },
-		{ "max-errors",		required_argument,	NULL, 'e' },
-		{ "batch-records",	required_argument,	NULL, 'b' },
+		{ "collector",		required_argument,	NULL, 0 },
+		{ "spool",		required_argument,	NULL, 0 },
+		{ "host",		required_argument,	NULL, 0 },
+		{ "fsync",		required_argument,	NULL, 0 },
+		{ "fsync-interval",	required_argument,	NULL, 0 },
+		{ "spool-cap",		required_argument,	NULL, 0 },
+		{ "batch-records",	required_argument,	NULL, 0 },
+		{ "batch-ms",		required_argument,	NULL, 0 },
+		{ "drain-timeout",	required_argument,	NULL, 0 },
+		{ "senders",		required_argument,	NULL, 0 },
+		{ "session-gap",	required_argument,	NULL, 0 },
+		{ "keep-rcpt",		no_argument,		NULL, 0 },
+		{ "max-record",		required_argument,	NULL, 0 },
+		{ "max-errors",		required_argument,	NULL, 0 },
+		{ "dump",		no_argument,		NULL, 0 },
+		{ "summary",		no_argument,		NULL, 0 },
+		{ "output",		required_argument,	NULL, 0 },
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pipeline_opts opts;
+	struct settings s;
 	struct pipeline_stats st;
-	const char *output = NULL;
+	struct sigaction sa;
+	const char *why;
 	char hostname[MTA_MAX_HOST + 1], line[512];
-	int ch, summary = 0, rc;
+	int ch, idx, i, rc;
 
 	log_init("mtascope-pipe", 0);
-	memset(&opts, 0, sizeof(opts));
-	opts.output_fd = -1;
-	opts.max_record = CSV_DEFAULT_MAX_RECORD;
-	opts.max_errors = 10;
-	opts.session_gap = SESSION_DEFAULT_GAP;
-	opts.batch_records = BATCH_DEFAULT_RECORDS;
+	memset(&s, 0, sizeof(s));
+	s.p.output_fd = -1;
+	s.p.max_record = CSV_DEFAULT_MAX_RECORD;
+	s.p.max_errors = 10;
+	s.p.session_gap = SESSION_DEFAULT_GAP;
+	s.p.batch_records = BATCH_DEFAULT_RECORDS;
+	s.p.batch_ms = 1000;
+	s.spool.dir = "/var/spool/mtascope";
+	s.spool.cap = SPOOL_DEFAULT_CAP;
+	s.spool.interval_ms = SPOOL_DEFAULT_INTERVAL;
+	s.spool.segment_bytes = SPOOL_SEGMENT_BYTES;
+	s.drain_timeout = 10;
+	s.senders = SENDER_DEFAULT_CONTEXTS;
 
-	while ((ch = getopt_long(argc, argv, "Vh", longopts, NULL)) != -1) {
+	/* The config file first, so the command line overrides it. */
+	for (i = 1; i < argc - 1; i++)
+		if (strcmp(argv[i], "-c") == 0 &&
+		    config_parse(argv[i + 1], set_option, &s) == -1)
+			fatalx("%s: not started: fix the errors above",
+			    argv[i + 1]);
+	while ((ch = getopt_long(argc, argv, "c:Vh", longopts, &idx)) != -1) {
 		switch (ch) {
-		case 'd':
-			opts.dump = 1;
+		case 0:
+			why = "unknown option";
+			if (set_option(&s, longopts[idx].name,
+			    optarg != NULL ? optarg : "", &why) == -1)
+				fatalx("--%s %s: %s", longopts[idx].name,
+				    optarg != NULL ? optarg : "", why);
 			break;
-		case 's':
-			summary = 1;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'H':
-			if (strlen(optarg) == 0 ||
-			    strlen(optarg) > MTA_MAX_HOST)
-				fatalx("--host: 1 to %d bytes", MTA_MAX_HOST);
-			opts.host = optarg;
-			break;
-		case 'g':
-			opts.session_gap = number_arg("session-gap", optarg,
-			    0, 3600);
-			break;
-		case 'k':
-			opts.keep_rcpt = 1;
-			break;
-		case 'm':
-			opts.max_record = (size_t)number_arg("max-record",
-			    optarg, 256, 64 * 1024 * 1024);
-			break;
-		case 'e':
-			opts.max_errors = (unsigned)number_arg("max-errors",
-			    optarg, 0, 1000000);
-			break;
-		case 'b':
-			opts.batch_records = (size_t)number_arg(
-			    "batch-records", optarg, 1, MTA_MAX_BATCH_RECORDS);
+		case 'c':
 			break;
 		case 'V':
 			printf("mtascope-pipe %s\n", VERSION);
@@ -135,31 +329,40 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
-	if (!opts.dump && !summary && output == NULL) {
-		log_warnx("nothing to do: give --dump, --summary or "
-		    "--output FILE");
+	if (s.collector == NULL && !s.p.dump && !s.summary &&
+	    s.output == NULL) {
+		log_warnx("nothing to do: give --collector URL, or --dump, "
+		    "--summary or --output FILE");
 		usage(2);
 	}
-	if (opts.host == NULL) {
+	if (s.p.host == NULL) {
 		if (gethostname(hostname, sizeof(hostname)) == -1)
 			fatal("gethostname");
 		hostname[sizeof(hostname) - 1] = '\0';
-		opts.host = hostname;
+		s.p.host = hostname;
 	}
-	if (output != NULL) {
-		opts.output_fd = open(output, O_WRONLY | O_CREAT | O_TRUNC |
+	if (s.output != NULL) {
+		s.p.output_fd = open(s.output, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0644);
-		if (opts.output_fd == -1)
-			fatal("%s", output);
+		if (s.p.output_fd == -1)
+			fatal("%s", s.output);
 	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
-	rc = pipeline_run(&opts, STDIN_FILENO, &st);
-	if (summary) {
+	if (s.collector != NULL)
+		rc = deliver(&s, &st);
+	else
+		rc = pipeline_run(&s.p, STDIN_FILENO, &st);
+	if (s.summary) {
 		pipeline_summary_line(&st, line, sizeof(line));
 		printf("%s\n", line);
 	}
-	if (opts.output_fd != -1 && close(opts.output_fd) == -1) {
-		log_warn("%s", output);
+	if (s.p.output_fd != -1 && close(s.p.output_fd) == -1) {
+		log_warn("%s", s.output);
 		rc = -1;
 	}
 	if (fflush(stdout) == EOF)

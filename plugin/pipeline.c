@@ -6,14 +6,23 @@
  * (and to the JSON dump when asked).  A bad line is counted, the first few
  * are reported with their line numbers, and reading always goes on: one
  * malformed record must never cost the records after it.
+ *
+ * With a spool, a batch closes when full or batch_ms after it opened,
+ * whichever is first; the input is polled so a quiet stream still closes
+ * its batch on time.  A batch the spool cannot take (it is at its cap) is
+ * dropped, never waited for: its records are counted per hour and travel
+ * to the collector as gaps in a later batch.
  */
 #include "pipeline.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "csv.h"
@@ -22,17 +31,106 @@
 #include "outbuf.h"
 #include "session.h"
 
+struct input {
+	int	fd;
+	int	poll_ms;	/* -1: plain blocking reads */
+};
+
 struct pipeline {
 	const struct pipeline_opts	*opts;
 	struct pipeline_stats		*st;
 	struct batcher			*batcher;
 	struct outbuf			*dump;
 	struct outbuf			*output;
+	int				 batch_open;
+	int64_t				 batch_started;	/* ms, monotonic */
+	struct spool_hours		 hours;		/* of the open batch */
+	struct spool_hours		 gaps;		/* it carries */
+	int				 dropping;
+	int64_t				 started;
 };
 
+static ssize_t	input_read(void *, char *, size_t);
+static int64_t	now_ms(void);
+static void	batch_begin(struct pipeline *);
+static void	tick(struct pipeline *);
 static void	on_session(void *, const struct session_info *);
 static void	on_batch(void *, uint64_t, const uint8_t *, size_t, size_t);
 static void	report_reject(struct pipeline *, uint64_t, const char *);
+
+static ssize_t
+input_read(void *arg, char *buf, size_t len)
+{
+	struct input *in = arg;
+	struct pollfd pfd;
+	int r;
+
+	if (in->poll_ms >= 0) {
+		pfd.fd = in->fd;
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, in->poll_ms)) == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+	}
+	return read(in->fd, buf, len);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A batch opens: it carries the waiting gaps and the current counters. */
+static void
+batch_begin(struct pipeline *p)
+{
+	struct spool_stats ss;
+	size_t i;
+
+	if (p->batch_open)
+		return;
+	p->batch_open = 1;
+	p->hours.n = 0;
+	p->gaps.n = 0;
+	if (p->opts->spool == NULL)
+		return;
+	p->batch_started = now_ms();
+	if (spool_gap_take(p->opts->spool, &p->gaps))
+		for (i = 0; i < p->gaps.n; i++)
+			batcher_add_gap(p->batcher, p->gaps.hour[i],
+			    p->gaps.count[i], "spool full");
+	spool_get_stats(p->opts->spool, &ss);
+	batcher_set_counters(p->batcher, p->st->records, p->st->rejected,
+	    ss.bytes, p->st->dropped, p->started);
+}
+
+/* Timed work: close an old batch; send waiting gaps even when idle. */
+static void
+tick(struct pipeline *p)
+{
+	struct spool_hours none;
+
+	if (p->opts->spool == NULL)
+		return;
+	if (!p->batch_open) {
+		if (!spool_gap_take(p->opts->spool, &none))
+			return;
+		/* Put them back: batch_begin takes them into a batch. */
+		for (size_t i = 0; i < none.n; i++)
+			spool_gap_add(p->opts->spool, none.hour[i],
+			    none.count[i]);
+		batch_begin(p);
+	}
+	if (now_ms() - p->batch_started >= p->opts->batch_ms)
+		batcher_flush(p->batcher);
+}
 
 static void
 on_session(void *arg, const struct session_info *si)
@@ -41,6 +139,7 @@ on_session(void *arg, const struct session_info *si)
 
 	p->st->sessions++;
 	p->st->session_records += si->records;
+	batch_begin(p);
 	batcher_add_session(p->batcher, si);
 	if (p->dump != NULL)
 		dump_session(p->dump, si);
@@ -51,10 +150,10 @@ on_batch(void *arg, uint64_t seq, const uint8_t *buf, size_t len,
     size_t nrecords)
 {
 	struct pipeline *p = arg;
+	struct spool *sp = p->opts->spool;
 	uint32_t be;
+	size_t i;
 
-	(void)seq;
-	(void)nrecords;
 	p->st->batches++;
 	p->st->bytes_out += len;
 	if (p->output != NULL) {
@@ -62,6 +161,27 @@ on_batch(void *arg, uint64_t seq, const uint8_t *buf, size_t len,
 		outbuf_mem(p->output, &be, sizeof(be));
 		outbuf_mem(p->output, buf, len);
 	}
+	if (sp != NULL) {
+		if (spool_submit(sp, seq, buf, len, &p->hours, &p->gaps) ==
+		    0) {
+			if (p->dropping)
+				log_warnx("spool accepts batches again");
+			p->dropping = 0;
+		} else {
+			if (!p->dropping)
+				log_warnx("spool full: dropping records, "
+				    "counted as gaps");
+			p->dropping = 1;
+			p->st->dropped += nrecords;
+			for (i = 0; i < p->hours.n; i++)
+				spool_gap_add(sp, p->hours.hour[i],
+				    p->hours.count[i]);
+			for (i = 0; i < p->gaps.n; i++)
+				spool_gap_add(sp, p->gaps.hour[i],
+				    p->gaps.count[i]);
+		}
+	}
+	p->batch_open = 0;
 }
 
 static void
@@ -104,18 +224,23 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 {
 	struct pipeline p;
 	struct outbuf *dump = NULL, *output = NULL;
+	struct input in;
 	struct csv *csv;
 	struct normalizer *norm;
 	struct sessions *ss;
 	struct csv_row row;
 	struct record rec;
 	enum csv_result res;
+	uint64_t rows = 0;
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
 	memset(&p, 0, sizeof(p));
 	p.opts = opts;
 	p.st = st;
+	p.started = time(NULL);
+	in.fd = fd;
+	in.poll_ms = opts->spool != NULL ? 50 : -1;
 	if (opts->dump) {
 		if ((dump = malloc(sizeof(*dump))) == NULL)
 			fatal("dump buffer");
@@ -128,22 +253,30 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 		outbuf_init(output, opts->output_fd);
 		p.output = output;
 	}
-	if ((csv = csv_new(opts->max_record, csv_read_fd, &fd)) == NULL ||
+	if ((csv = csv_new(opts->max_record, input_read, &in)) == NULL ||
 	    (norm = normalizer_new(opts->keep_rcpt)) == NULL ||
 	    (ss = sessions_new(opts->session_gap, on_session, &p)) == NULL ||
-	    (p.batcher = batcher_new(opts->host, "offline", 1,
-	    opts->batch_records, on_batch, &p)) == NULL)
+	    (p.batcher = batcher_new(opts->host, opts->spool != NULL ?
+	    spool_id(opts->spool) : "offline", opts->spool != NULL ?
+	    spool_next_seq(opts->spool) : 1, opts->batch_records, on_batch,
+	    &p)) == NULL)
 		fatal("pipeline setup");
 
 	while ((res = csv_next(csv, &row)) != CSV_EOF) {
-		if (res == CSV_AGAIN)
+		if (res == CSV_AGAIN) {
+			if (opts->stop != NULL && *opts->stop)
+				break;
+			tick(&p);
 			continue;
+		}
 		if (res == CSV_IOERR) {
 			log_warnx("%s: %s", opts->input_name ? opts->input_name :
 			    "stdin", csv_error(csv));
 			rc = -1;
 			break;
 		}
+		if ((++rows & 63) == 0)
+			tick(&p);
 		if (res == CSV_BAD) {
 			report_reject(&p, csv_error_line(csv), csv_error(csv));
 			continue;
@@ -161,7 +294,13 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 		st->records++;
 		st->by_type[rec.type]++;
 		sessions_add(ss, &rec);
+		/* Close a full batch here rather than inside the batcher, so
+		 * the next one opens through batch_begin(). */
+		if (batcher_pending(p.batcher) >= opts->batch_records)
+			batcher_flush(p.batcher);
+		batch_begin(&p);
 		batcher_add_record(p.batcher, &rec);
+		spool_hours_add(&p.hours, rec.time_logged / 3600, 1);
 		if (dump != NULL)
 			dump_record(dump, &rec);
 	}
@@ -176,6 +315,10 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 		log_warnx("%llu sessions closed early: more than %d open at "
 		    "once", (unsigned long long)st->sessions_evicted,
 		    SESSION_MAX_OPEN);
+	if (st->dropped > 0)
+		log_warnx("%llu records dropped while the spool was full; "
+		    "reported to the collector as gaps",
+		    (unsigned long long)st->dropped);
 	if (dump != NULL && outbuf_flush(dump) == -1) {
 		log_warn("stdout");
 		rc = -1;

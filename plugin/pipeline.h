@@ -1,15 +1,17 @@
 /*
  * pipeline.h: the reading half of mtascope-pipe, wired end to end:
- * CSV bytes -> records -> sessions -> batches, plus the offline outputs
- * (JSON dump, summary counts).
+ * CSV bytes -> records -> sessions -> batches -> spool (or the offline
+ * outputs: JSON dump, summary counts, a batch file).
  */
 #ifndef MTASCOPE_PIPELINE_H
 #define MTASCOPE_PIPELINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "record.h"
+#include "spool.h"
 
 struct pipeline_opts {
 	const char	*host;
@@ -21,6 +23,9 @@ struct pipeline_opts {
 	unsigned	 max_errors;	/* rejected lines reported in full */
 	int64_t		 session_gap;
 	size_t		 batch_records;
+	int		 batch_ms;	/* a batch closes this old, at most */
+	struct spool	*spool;		/* deliver through it, or NULL */
+	volatile sig_atomic_t *stop;	/* set by a signal: end as at EOF */
 };
 
 struct pipeline_stats {
@@ -31,6 +36,7 @@ struct pipeline_stats {
 	uint64_t	session_records;
 	uint64_t	sessions_evicted;
 	uint64_t	batches;
+	uint64_t	dropped;		/* spool full: became gaps */
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 };

@@ -11,6 +11,7 @@
 #include "ptime.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static int	ptime_digits(const char *, size_t, unsigned *);
 
@@ -101,6 +102,20 @@ ptime_parse(const char *s, size_t n, int64_t *out)
 	t = ptime_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
 	    (int64_t)mi * 60 + se - off;
 	*out = t;
+	return 0;
+}
+
+int
+ptime_parse_day(const char *s, int64_t *days)
+{
+	unsigned y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    ptime_digits(s, 4, &y) || ptime_digits(s + 5, 2, &m) ||
+	    ptime_digits(s + 8, 2, &d) || y < 1970 || m < 1 || m > 12 ||
+	    d < 1 || d > (unsigned)ptime_mdays(y, m))
+		return -1;
+	*days = ptime_days_from_civil(y, m, d);
 	return 0;
 }
 
