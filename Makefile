@@ -114,12 +114,17 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
 		   -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all -Icommon -Iplugin -Icollector \
 		   -I$(BUILD)/gen
-FUZZERS		 = fuzz_csv
+FUZZERS		 = fuzz_csv fuzz_batch
 
 $(BUILD)/fuzz/fuzz_csv: tests/fuzz/fuzz_csv.c $(PIPE_LIB_SRC) $(COMMON_SRC) \
-    $(GEN_C)
+    collector/validate.c $(GEN_C)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS) $(NET_LIBS)
+
+$(BUILD)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c $(COLLECTOR_LIB_SRC) \
+    $(COMMON_SRC) $(GEN_C) $(BUILD)/gen/isp_default.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS) $(NET_LIBS)
 
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do \
@@ -127,6 +132,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 		echo "== $$f ($(FUZZ_SECONDS)s)"; \
 		$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
 		    -max_len=8192 -print_final_stats=1 \
+		    -artifact_prefix=$(BUILD)/fuzz/ \
 		    $(BUILD)/fuzz/corpus-$$c tests/fuzz/corpus/$$c \
 		    2>$(BUILD)/fuzz/$$f.log || \
 		    { tail -n 60 $(BUILD)/fuzz/$$f.log; exit 1; }; \

@@ -22,7 +22,7 @@
 #include "bounds.h"
 #include "utf8.h"
 
-#define MAX_TIME	(INT64_C(1) << 33)	/* year 2242 */
+#define MAX_TIME	MTA_MAX_TIME
 #define MAX_SIZE	(UINT64_C(1) << 40)
 #define MAX_GAPS	1024
 #define MAX_SPOOL_ID	64

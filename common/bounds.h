@@ -7,6 +7,8 @@
 #ifndef MTASCOPE_BOUNDS_H
 #define MTASCOPE_BOUNDS_H
 
+#include <stdint.h>
+
 #define MTA_MAX_HOST		255	/* host name */
 #define MTA_MAX_DOMAIN		255	/* rcpt_domain, dsn_mta */
 #define MTA_MAX_RCPT		320	/* full recipient address */
@@ -14,6 +16,7 @@
 #define MTA_MAX_SHORT		64	/* dsn_status, source/destination ip */
 #define MTA_MAX_NAME		255	/* bounce_cat, vmta, pool, queue, job */
 #define MTA_MAX_BATCH_RECORDS	100000
+#define MTA_MAX_TIME		(INT64_C(1) << 33)	/* UTC seconds, 2242 */
 #define MTA_MAX_FRAME		(64u * 1024 * 1024)
 
 #endif

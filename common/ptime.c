@@ -9,6 +9,7 @@
  * any field is refused, never guessed.
  */
 #include "ptime.h"
+#include "bounds.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +69,8 @@ ptime_parse(const char *s, size_t n, int64_t *out)
 			t = t * 10 + (s[i] - '0');
 		}
 		if (i == n) {
+			if (t >= MTA_MAX_TIME)
+				return -1;
 			*out = t;
 			return 0;
 		}
@@ -101,6 +104,8 @@ ptime_parse(const char *s, size_t n, int64_t *out)
 		off = -off;
 	t = ptime_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
 	    (int64_t)mi * 60 + se - off;
+	if (t < 0 || t >= MTA_MAX_TIME)
+		return -1;	/* outside what the collector accepts */
 	*out = t;
 	return 0;
 }

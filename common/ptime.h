@@ -10,7 +10,8 @@
 
 /*
  * Parse "YYYY-MM-DD HH:MM:SS+hhmm" (any offset; "+hh:mm" accepted too) or
- * UNIX seconds.  Returns 0 and sets *out, or -1 if s[0..n) is neither.
+ * UNIX seconds.  Returns 0 and sets *out, or -1 if s[0..n) is neither or
+ * falls outside 1970 .. MTA_MAX_TIME (common/bounds.h).
  */
 int	ptime_parse(const char *s, size_t n, int64_t *out);
 
