@@ -86,6 +86,10 @@ $(BUILD)/gen/isp_default.h: collector/isp.conf
 
 $(BUILD)/obj/collector/isp.o: $(BUILD)/gen/isp_default.h
 
+# The simulator is written against libbsd's overlay headers.
+$(BUILD)/obj/scripts/sim/%.o: CFLAGS += \
+    $(shell pkg-config --cflags libbsd-overlay 2>/dev/null)
+
 $(BUILD)/mtascope-sim: $(call obj,$(SIM_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
