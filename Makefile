@@ -145,6 +145,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 
 test: deps
 	$(MAKE) all unit-tests script-tests
+	$(MAKE) CC=clang BUILD=build/clang all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) asan
 	$(MAKE) fuzz

@@ -30,6 +30,8 @@ struct settings {
 	const char	*isp_table;
 	size_t		 max_frame;
 	int		 contexts;
+	char		*owned[16];	/* strings from the config file */
+	int		 nowned;
 };
 
 static void	usage(int) __attribute__((noreturn));
@@ -58,8 +60,13 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 	}
 	if (strcmp(key, "db") == 0 || strcmp(key, "listen") == 0 ||
 	    strcmp(key, "isp-table") == 0) {
+		if (s->nowned == (int)(sizeof(s->owned) / sizeof(s->owned[0]))) {
+			*why = "given too many times";
+			return -1;
+		}
 		if ((copy = strdup(value)) == NULL)
 			fatal("config");
+		s->owned[s->nowned++] = copy;
 		if (key[0] == 'd')
 			s->db = copy;
 		else if (key[0] == 'l')
@@ -102,7 +109,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct settings s = { NULL, "tcp://0.0.0.0:4817", NULL, MTA_MAX_FRAME,
-	    64 };
+	    64, { NULL }, 0 };
 	struct isp_table *isps;
 	struct store *store;
 	struct ingest *in;
@@ -191,5 +198,7 @@ main(int argc, char **argv)
 	    "%llu rejected, %llu records",
 	    (unsigned long long)st.batches, (unsigned long long)st.duplicates,
 	    (unsigned long long)st.rejected, (unsigned long long)st.records);
+	while (s.nowned > 0)
+		free(s.owned[--s.nowned]);
 	return 0;
 }

@@ -46,6 +46,8 @@ struct settings {
 	int			 summary;
 	int			 drain_timeout;
 	int			 senders;
+	char			*owned[32];	/* option strings to free */
+	int			 nowned;
 };
 
 static volatile sig_atomic_t	stop_requested;
@@ -144,12 +146,16 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 			*why = "expected 1 to 1024 bytes";
 			return -1;
 		}
+		if (s->nowned == (int)(sizeof(s->owned) / sizeof(s->owned[0]))) {
+			*why = "given too many times";
+			return -1;
+		}
 		if ((copy = strdup(value)) == NULL)
 			fatal("options");
+		s->owned[s->nowned++] = copy;
 		if (key[0] == 'h') {
 			if (strlen(copy) > MTA_MAX_HOST) {
 				*why = "host name longer than 255 bytes";
-				free(copy);
 				return -1;
 			}
 			s->p.host = copy;
@@ -367,5 +373,7 @@ main(int argc, char **argv)
 	}
 	if (fflush(stdout) == EOF)
 		rc = -1;
+	while (s.nowned > 0)
+		free(s.owned[--s.nowned]);
 	return rc == 0 ? 0 : 1;
 }
