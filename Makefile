@@ -73,8 +73,10 @@ $(BUILD)/mtascoped: $(call obj,collector/mtascoped.c collector/ingest.c) \
     $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
-$(BUILD)/mtascope: $(call obj,collector/mtascope.c collector/export.c) \
-    $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
+CLI_SRC		= collector/mtascope.c collector/export.c collector/daily.c \
+		  collector/stats.c $(filter-out $(CLI_SRC_FIXED),$(wildcard \
+		  collector/cmd_*.c))
+$(BUILD)/mtascope: $(call obj,$(CLI_SRC)) $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
 # The shipped ISP table, compiled in as a C string.

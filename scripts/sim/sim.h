@@ -12,6 +12,7 @@
  *   sim_fleet.c  the sending hosts: source IPs, vmtas, offsets, headers, jobs
  *   sim_gen.c    one host-day of sessions and records, sorted by time
  *   sim_emit.c   records to RFC 4180 CSV lines, as fast as memcpy allows
+ *   sim_out.c    output buffers, decimal and date formatting
  *   sim_truth.c  .sessions, .summary and truth.csv
  *
  * Every random choice flows from struct rng seeded by --seed, the host index
@@ -215,18 +216,22 @@ enum sim_diagkind {
 struct sim_diag {
 	const char *status;	/* dsnStatus */
 	const char *cat;	/* bounceCat, "" for none */
-	const char *text;	/* dsnDiag template, see sim_emit.c */
+	const char *text;	/* dsnDiag template, see sim_diag.c */
 	uint16_t weight;
-	uint8_t quote;		/* the template needs CSV quoting */
-	uint8_t statuslen, catlen;
-	uint16_t textlen;
+	/* CSV-escaped copies, padded so they may be copied in 16-byte blocks */
+	char *st_csv, *cat_csv, *tpl_csv;
+	uint8_t st_csvlen, cat_csvlen;
+	uint16_t tpl_csvlen;
 };
 
 void diag_init(void);
 uint8_t diag_pick(int isp, int kind, struct rng *r);
 const struct sim_diag *diag_get(int isp, int kind, uint8_t i);
-const char *diag_esmtp(int isp, size_t *len);	/* already CSV-quoted */
-const char *diag_tls(int isp, const char **cipher);
+/* CSV-ready and padded for 16-byte block copies, like everything below. */
+const char *diag_esmtp(int isp, size_t *len);
+const char *diag_tls(int isp, size_t *len);
+const char *diag_cipher(int isp, size_t *len);
+char *sim_padded(const char *s, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Accounting columns. */
@@ -302,16 +307,16 @@ struct sim_header {
 };
 
 struct sim_job {
-	char id[32];
+	char id[48];
 	char orig[80];
 	char brand[32];		/* the sender's domain */
 	char srcmta[64];
 	char mailer[48];	/* CSV-escaped */
 	char userstr[48];
 	char unsub[160];	/* CSV-escaped */
-	char campaign[24];
+	char campaign[32];
 	char injip[16];		/* the injecting application's address */
-	char smtpuser[24];	/* rcvSmtpUser, "" for API injection */
+	char smtpuser[32];	/* rcvSmtpUser, "" for API injection */
 	uint8_t idlen, origlen, brandlen, srcmtalen, mailerlen, userstrlen;
 	uint8_t unsublen, campaignlen, injiplen, smtpuserlen;
 	uint8_t pool, api, envid, orcpt, subject;
@@ -320,7 +325,7 @@ struct sim_job {
 };
 
 struct sim_host {
-	char name[8];
+	char name[16];
 	uint8_t namelen;
 	int index;
 	int dc;
@@ -332,9 +337,10 @@ struct sim_host {
 	uint8_t pool_vmta[SIM_MAX_POOLS][SIM_MAX_VMTAS];
 	uint8_t pool_n[SIM_MAX_POOLS];
 	int offset_min;		/* UTC offset of its timestamps, minutes */
-	char offstr[6];		/* "+0530" */
+	char offstr[16];	/* "+0530" */
 	int unix_time;		/* writes UNIX seconds, like older PowerMTA */
 	char listen_ip[16];	/* where injections arrive (r records) */
+	uint8_t listen_iplen;
 	int nhdr;
 	struct sim_header hdr[SIM_MAX_HEADERS];
 	int64_t hdr_switch[SIM_MAX_HEADERS - 1];	/* pipe restarts */
@@ -370,7 +376,7 @@ struct sim_collapse {
 };
 
 struct sim_silent {
-	const char *host;
+	char *host;
 	int days;
 };
 
@@ -423,6 +429,7 @@ void out_flush(struct sim_out *o);
 void out_put(struct sim_out *o, const char *s, size_t n);
 void out_str(struct sim_out *o, const char *s);
 void out_u64(struct sim_out *o, uint64_t v);
+extern const char sim_digits2[201];	/* "00", "01", ... "99" */
 char *fmt_u64(char *p, uint64_t v);
 char *fmt_date(char *p, int64_t days);	/* YYYY-MM-DD, days since epoch */
 int64_t days_from_civil(int y, unsigned m, unsigned d);
@@ -446,8 +453,7 @@ struct sim_emit {
 	const struct sim_world *w;
 	const struct sim_host *h;
 	int hdr;		/* header in force */
-	struct sim_tcache tc[2];
-	uint64_t records;
+	struct sim_tcache tc[2];	/* timeLogged, the other times */
 };
 
 void emit_init(void);
@@ -459,26 +465,35 @@ void emit_record(struct sim_emit *e, struct sim_out *o,
 /* ------------------------------------------------------------------ */
 /* Generation. */
 
-struct sim_gen;
+struct sim_gen;		/* per-host state that outlives a day */
+struct sim_genw;	/* one worker's scratch */
 
 struct sim_gen *gen_new(const struct sim_opts *o, const struct sim_world *w,
     const struct sim_fleet *f);
 void gen_free(struct sim_gen *g);
-/* Records of host for day, sorted, all with t inside the day. */
-size_t gen_day(struct sim_gen *g, int host, int day,
+struct sim_genw *gen_worker_new(void);
+void gen_worker_free(struct sim_genw *s);
+/*
+ * The records of host for day, in time order as rec[order[0..n)], all inside
+ * the day.  A host's days must be asked for in order and never concurrently;
+ * different hosts may be generated at once, each with its own scratch.
+ */
+size_t gen_day(struct sim_gen *g, struct sim_genw *s, int host, int day,
     const struct sim_rec **rec, const uint32_t **order);
 
 /* ------------------------------------------------------------------ */
 /* Truth. */
 
-struct sim_truth;
+struct sim_truth;		/* truth.csv and the per-host totals */
+struct sim_truthw;		/* one worker's host-day accumulator */
 
 struct sim_truth *truth_open(const char *dir, const struct sim_world *w,
-    const struct sim_fleet *f, const int *run, int nrun);
-void truth_host_day_begin(struct sim_truth *t, int host, int64_t day_start);
-void truth_record(struct sim_truth *t, const struct sim_rec *r);
-void truth_host_day_end(struct sim_truth *t);
-void truth_day_end(struct sim_truth *t);
+    const struct sim_fleet *f, const int *run, int nrun, int nworkers);
+struct sim_truthw *truth_worker(struct sim_truth *t, int i);
+void truth_host_day_begin(struct sim_truthw *t, int host, int64_t day_start);
+void truth_record(struct sim_truthw *t, const struct sim_rec *r);
+void truth_host_day_end(struct sim_truthw *t);
+void truth_day_end(struct sim_truth *t, int64_t day_start);
 void truth_close(struct sim_truth *t);
 
 /* ------------------------------------------------------------------ */

@@ -19,12 +19,12 @@
 
 #include "sim.h"
 
-#define D(st, cat, text, w) { st, cat, text, w, 0, 0, 0, 0 }
+#define D(st, cat, text, w) { st, cat, text, w, NULL, NULL, NULL, 0, 0, 0 }
 
 #define S_OK	"2.0.0 (success)"
-#define S_421	"4.7.0 (other or undefined security status)"
+#define S_470	"4.7.0 (other or undefined security status)"
 #define S_4728	"4.7.28 (other or undefined security status)"
-#define S_421R	"4.2.1 (mailbox disabled, not accepting messages)"
+#define S_421	"4.2.1 (mailbox disabled, not accepting messages)"
 #define S_422	"4.2.2 (mailbox full)"
 #define S_430	"4.3.0 (other or undefined mail system status)"
 #define S_432	"4.3.2 (system not accepting network messages)"
@@ -46,8 +46,8 @@ static struct sim_diag google_d[] = {
 	D(S_OK, "", "smtp;250 2.0.0 OK  %t %i.%n - gsmtp", 1) };
 static struct sim_diag google_t[] = {
 	D(S_4728, "policy-related", "smtp;421-4.7.28 [%s      15] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. Please visit https://support.google.com/mail/?p=UnsolicitedRateLimitError to review our Bulk Email Senders Guidelines. %i.%n - gsmtp", 45),
-	D(S_421R, "quota-issues", "smtp;450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered. Please resend your message at a later time. %i.%n - gsmtp", 30),
-	D(S_421, "policy-related", "smtp;421-4.7.0 [%s      15] Our system has detected that this message is suspicious due to the very low reputation of the sending IP address.\r\n421-4.7.0 To protect our users from spam, mail sent from your IP address has been temporarily rate limited.\r\n421 4.7.0 %i.%n - gsmtp", 8),
+	D(S_421, "quota-issues", "smtp;450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered. Please resend your message at a later time. %i.%n - gsmtp", 30),
+	D(S_470, "policy-related", "smtp;421-4.7.0 [%s      15] Our system has detected that this message is suspicious due to the very low reputation of the sending IP address.\r\n421-4.7.0 To protect our users from spam, mail sent from your IP address has been temporarily rate limited.\r\n421 4.7.0 %i.%n - gsmtp", 8),
 	D(S_442, "bad-connection", "smtp;421 4.4.2 Connection dropped due to timeout", 7) };
 static struct sim_diag google_b[] = {
 	D(S_511, "bad-mailbox", "smtp;550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. For more information, go to https://support.google.com/mail/?p=NoSuchUser %i.%n - gsmtp", 70),
@@ -56,10 +56,10 @@ static struct sim_diag google_b[] = {
 	D(S_522, "quota-issues", "smtp;552-5.2.2 The recipient's inbox is out of storage space. %i.%n - gsmtp", 5) };
 
 static struct sim_diag ms_d[] = {
-	D(S_OK, "", "smtp;250 2.6.0 <%h@mail.%b> [InternalId=%n%n, Hostname=%I.eurprd04.prod.outlook.com] %z bytes in 0.%n, 361.%n KB/sec Queued mail for delivery -> 250 2.1.5", 1) };
+	D(S_OK, "", "smtp;250 2.6.0 <%h@mail.%b> [InternalId=%n%n, Hostname=%I.eurprd04.prod.outlook.com] Queued mail for delivery", 1) };
 static struct sim_diag ms_t[] = {
-	D(S_421, "policy-related", "smtp;451 4.7.650 The mail server [%s] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775) [%I.eurprd04.prod.outlook.com]", 50),
-	D(S_421, "other", "smtp;451 4.7.500 Server busy. Please try again later from [%s]. (S77719) [%I.eurprd04.prod.outlook.com]", 40),
+	D(S_470, "policy-related", "smtp;451 4.7.650 The mail server [%s] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775) [%I.eurprd04.prod.outlook.com]", 50),
+	D(S_470, "other", "smtp;451 4.7.500 Server busy. Please try again later from [%s]. (S77719) [%I.eurprd04.prod.outlook.com]", 40),
 	D(S_432, "other", "smtp;452 4.3.2 Temporary server error. Please try again later ATTR218 [%I.eurprd04.prod.outlook.com]", 10) };
 static struct sim_diag ms_b[] = {
 	D(S_550, "bad-mailbox", "smtp;550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [%I.eurprd04.prod.outlook.com]", 70),
@@ -69,19 +69,19 @@ static struct sim_diag ms_b[] = {
 static struct sim_diag yahoo_d[] = {
 	D(S_OK, "", "smtp;250 ok dirdel", 1) };
 static struct sim_diag yahoo_t[] = {
-	D(S_421, "policy-related", "smtp;421 4.7.0 [TSS04] Messages from %s temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", 70),
-	D(S_421, "policy-related", "smtp;421 4.7.0 [TSS09] All messages from %s will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", 8),
+	D(S_470, "policy-related", "smtp;421 4.7.0 [TSS04] Messages from %s temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", 70),
+	D(S_470, "policy-related", "smtp;421 4.7.0 [TSS09] All messages from %s will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", 8),
 	D(S_430, "policy-related", "smtp;451 Message temporarily deferred due to user complaints - 4.16.56.1; see https://postmaster.yahooinc.com/error-codes", 22) };
 static struct sim_diag yahoo_b[] = {
 	D(S_511, "bad-mailbox", "smtp;554 delivery error: dd This user doesn't have a %d account (%r) [0] - mta%n.mail.bf2.yahoo.com", 80),
 	D(S_579, "policy-related", "smtp;554 5.7.9 Message not accepted for policy reasons.  See \"https://postmaster.yahooinc.com/error-codes\"", 20) };
 
 static struct sim_diag gmx_t[] = {
-	D(S_421, "policy-related", "smtp;421-gmx.net (mxgmx017) Nemesis ESMTP Service not available\r\n421-Service unavailable\r\n421-Reject due to policy restrictions.\r\n421 For explanation visit https://postmaster.gmx.net/en/error-messages?ip=%s&c=sp", 20),
+	D(S_470, "policy-related", "smtp;421-gmx.net (mxgmx017) Nemesis ESMTP Service not available\r\n421-Service unavailable\r\n421-Reject due to policy restrictions.\r\n421 For explanation visit https://postmaster.gmx.net/en/error-messages?ip=%s&c=sp", 20),
 	D(S_471, "policy-related", "smtp;450 4.7.1 Greylisted, please try again later", 50),
 	D(S_422, "quota-issues", "smtp;452 4.2.2 Mailbox full", 30) };
 static struct sim_diag orange_t[] = {
-	D(S_421, "policy-related", "smtp;421 mwinf5c30 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR_999 [%n]", 70),
+	D(S_470, "policy-related", "smtp;421 mwinf5c30 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR_999 [%n]", 70),
 	D(S_422, "quota-issues", "smtp;452 4.2.2 Mailbox full", 30) };
 
 static struct sim_diag generic_d[] = {
@@ -92,7 +92,7 @@ static struct sim_diag generic_t[] = {
 	D(S_471, "policy-related", "smtp;450 4.7.1 Greylisted, please try again later", 40),
 	D(S_422, "quota-issues", "smtp;452 4.2.2 Mailbox full", 20),
 	D(S_430, "other", "smtp;451 4.3.0 Mail server temporarily rejected message: \"Resources temporarily unavailable\"", 20),
-	D(S_421, "policy-related", "smtp;421 4.7.0 Too many connections from %s, try again later", 20) };
+	D(S_470, "policy-related", "smtp;421 4.7.0 Too many connections from %s, try again later", 20) };
 static struct sim_diag generic_b[] = {
 	D(S_511, "bad-mailbox", "smtp;550 5.1.1 <%r>: Recipient address rejected: User unknown in virtual mailbox table", 60),
 	D(S_522, "quota-issues", "smtp;552 5.2.2 Mailbox full", 10),
@@ -104,7 +104,7 @@ static struct sim_diag tq_v[] = {
 	D(S_441, "", "", 45),
 	D(S_441, "", "Connection timed out", 20),
 	D(S_442, "", "smtp;421 4.4.2 Connection dropped", 10),
-	D(S_421, "", "smtp;421 4.7.0 Too many concurrent SMTP connections; please try again later.", 15),
+	D(S_470, "", "smtp;421 4.7.0 Too many concurrent SMTP connections; please try again later.", 15),
 	D(S_430, "", "smtp;421 Service not available, closing transmission channel", 10) };
 static struct sim_diag baddom_v[] = {
 	D(S_512, "bad-domain", "smtp;550 5.1.2 Host unknown (Name server: %d: host not found)", 70),
@@ -137,33 +137,90 @@ static struct diagset fleet_sets[DG_COUNT] = {
 
 struct esmtp {
 	const char *list;	/* CSV-quoted */
-	size_t len;
 	const char *tls, *cipher;
 };
 
-#define ESMTP(s, tls, cipher) { s, sizeof(s) - 1, tls, cipher }
+#define ESMTP(s, tls, cipher) { s, tls, cipher }
+
+struct padstr {
+	char *s;
+	size_t len;
+};
 
 static const struct esmtp esmtp_google = ESMTP(
-    "\"8BITMIME,STARTTLS,ENHANCEDSTATUSCODES,PIPELINING,CHUNKING,SMTPUTF8,SIZE\"",
+    "\"ENHANCEDSTATUSCODES,8BITMIME,PIPELINING,SMTPUTF8\"",
     "TLSv1.3", "TLS_AES_256_GCM_SHA384");
 static const struct esmtp esmtp_ms = ESMTP(
-    "\"PIPELINING,SIZE,ETRN,ENHANCEDSTATUSCODES,8BITMIME,BINARYMIME,CHUNKING,SMTPUTF8,STARTTLS\"",
+    "\"ENHANCEDSTATUSCODES,8BITMIME,PIPELINING,SMTPUTF8,CHUNKING\"",
     "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384");
 static const struct esmtp esmtp_yahoo = ESMTP(
-    "\"PIPELINING,ENHANCEDSTATUSCODES,8BITMIME,SIZE,STARTTLS\"",
+    "\"ENHANCEDSTATUSCODES,8BITMIME,PIPELINING\"",
     "TLSv1.3", "TLS_AES_128_GCM_SHA256");
 static const struct esmtp esmtp_generic = ESMTP(
-    "\"PIPELINING,SIZE,ETRN,STARTTLS,ENHANCEDSTATUSCODES,8BITMIME,DSN,SMTPUTF8,CHUNKING\"",
+    "\"ENHANCEDSTATUSCODES,8BITMIME,PIPELINING,DSN\"",
     "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256");
 static const struct esmtp esmtp_small = ESMTP(
-    "\"ENHANCEDSTATUSCODES,8BITMIME,SMTPUTF8\"", "", "");
-
-static const struct esmtp *esmtp[ISP_COUNT];
+    "\"8BITMIME,PIPELINING\"", "", "");
 
 static int
 needs_quote(const char *s)
 {
 	return strpbrk(s, ",\"\r\n") != NULL;
+}
+
+static const struct esmtp *esmtp[ISP_COUNT];
+static struct padstr pad_esmtp[ISP_COUNT], pad_tls[ISP_COUNT],
+    pad_cipher[ISP_COUNT];
+
+char *
+sim_padded(const char *s, size_t n)
+{
+	char *p = sim_alloc((n + 15) / 16 * 16 + 16, 1);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+static void
+pad(struct padstr *ps, const char *s)
+{
+	ps->len = strlen(s);
+	ps->s = sim_padded(s, ps->len);
+}
+
+/* The template as a CSV field: quoted if needed, inner quotes doubled. */
+static void
+compile(struct sim_diag *d)
+{
+	char buf[1024];
+	size_t n = 0;
+	const char *s;
+	int q = needs_quote(d->text);
+
+	if (q)
+		buf[n++] = '"';
+	for (s = d->text; *s != '\0' && n + 3 < sizeof(buf); s++) {
+		if (*s == '"')
+			buf[n++] = '"';
+		buf[n++] = *s;
+	}
+	if (*s != '\0')
+		sim_fatal("reply template too long", d->text);
+	if (q)
+		buf[n++] = '"';
+	d->tpl_csv = sim_padded(buf, n);
+	d->tpl_csvlen = (uint16_t)n;
+	n = 0;
+	q = needs_quote(d->status);
+	if (q)
+		buf[n++] = '"';
+	n += strlcpy(buf + n, d->status, sizeof(buf) - n - 1);
+	if (q)
+		buf[n++] = '"';
+	d->st_csv = sim_padded(buf, n);
+	d->st_csvlen = (uint8_t)n;
+	d->cat_csv = sim_padded(d->cat, strlen(d->cat));
+	d->cat_csvlen = (uint8_t)strlen(d->cat);
 }
 
 static void
@@ -175,12 +232,13 @@ set_init(struct diagset *s)
 	for (i = 0; i < s->n; i++) {
 		struct sim_diag *d = &s->v[i];
 
-		d->quote = (uint8_t)needs_quote(d->text);
-		d->statuslen = (uint8_t)strlen(d->status);
-		d->catlen = (uint8_t)strlen(d->cat);
-		d->textlen = (uint16_t)strlen(d->text);
-		if (needs_quote(d->status) || needs_quote(d->cat))
-			sim_fatal("status or bounceCat needs quoting", d->status);
+		if (d->tpl_csv != NULL) {	/* shared by several ISPs */
+			s->total += d->weight;
+			continue;
+		}
+		if (strchr(d->status, '"') != NULL || needs_quote(d->cat))
+			sim_fatal("status or bounceCat needs escaping", d->status);
+		compile(d);
 		s->total += d->weight;
 	}
 }
@@ -223,9 +281,13 @@ diag_init(void)
 	esmtp[ISP_YAHOO] = &esmtp_yahoo;
 	esmtp[ISP_MAILRU] = &esmtp_small;
 	esmtp[ISP_OTHER] = &esmtp_small;
-	for (i = 0; i < ISP_COUNT; i++)
+	for (i = 0; i < ISP_COUNT; i++) {
 		for (k = 0; k < 3; k++)
 			set_init(&sets[i][k]);
+		pad(&pad_esmtp[i], esmtp[i]->list);
+		pad(&pad_tls[i], esmtp[i]->tls);
+		pad(&pad_cipher[i], esmtp[i]->cipher);
+	}
 	for (k = DG_TQ; k < DG_COUNT; k++)
 		set_init(&fleet_sets[k]);
 }
@@ -263,13 +325,20 @@ diag_get(int isp, int kind, uint8_t i)
 const char *
 diag_esmtp(int isp, size_t *len)
 {
-	*len = esmtp[isp]->len;
-	return esmtp[isp]->list;
+	*len = pad_esmtp[isp].len;
+	return pad_esmtp[isp].s;
 }
 
 const char *
-diag_tls(int isp, const char **cipher)
+diag_tls(int isp, size_t *len)
 {
-	*cipher = esmtp[isp]->cipher;
-	return esmtp[isp]->tls;
+	*len = pad_tls[isp].len;
+	return pad_tls[isp].s;
+}
+
+const char *
+diag_cipher(int isp, size_t *len)
+{
+	*len = pad_cipher[isp].len;
+	return pad_cipher[isp].s;
 }

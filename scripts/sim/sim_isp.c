@@ -183,16 +183,16 @@ struct clsdef {
  */
 static const struct clsdef clsdefs[CLS_COUNT] = {
 	[CLS_GOOGLE] = { "google", ISP_GOOGLE, 35, 50, 150, .012, 0, .003, NULL, d_google },
-	[CLS_MICROSOFT] = { "microsoft", ISP_MICROSOFT, 20, 50, 150, .014, .0010, .003, NULL, d_microsoft },
-	[CLS_YAHOO] = { "yahoo", ISP_YAHOO, 12, 50, 150, .013, .0009, .003, "yahoo.rollup", d_yahoo },
+	[CLS_MICROSOFT] = { "microsoft", ISP_MICROSOFT, 20, 50, 150, .014, .0015, .003, NULL, d_microsoft },
+	[CLS_YAHOO] = { "yahoo", ISP_YAHOO, 12, 50, 150, .013, .0014, .003, "yahoo.rollup", d_yahoo },
 	[CLS_APPLE] = { "apple", ISP_APPLE, 6, 20, 80, .010, 0, .003, NULL, d_apple },
-	[CLS_GMX] = { "gmx", ISP_GMX, 4, 20, 80, .012, .0005, .003, NULL, d_gmx },
-	[CLS_ORANGE] = { "orange", ISP_ORANGE, 2, 10, 50, .015, .0005, .003, NULL, d_orange },
-	[CLS_TONLINE] = { "t-online", ISP_TONLINE, 2, 10, 50, .012, .0003, .003, NULL, d_tonline },
-	[CLS_COMCAST] = { "comcast", ISP_COMCAST, 3.5, 20, 80, .015, .0008, .003, NULL, d_comcast },
-	[CLS_ATT] = { "att", ISP_ATT, 3, 20, 80, .016, .0006, .003, NULL, d_att },
-	[CLS_MAILRU] = { "mailru", ISP_MAILRU, 1.5, 10, 50, .018, .0007, .003, NULL, d_mailru },
-	[CLS_YANDEX] = { "yandex", ISP_YANDEX, 1.5, 10, 50, .016, .0006, .003, NULL, d_yandex },
+	[CLS_GMX] = { "gmx", ISP_GMX, 4, 20, 80, .012, .0008, .003, NULL, d_gmx },
+	[CLS_ORANGE] = { "orange", ISP_ORANGE, 2, 10, 50, .015, .0008, .003, NULL, d_orange },
+	[CLS_TONLINE] = { "t-online", ISP_TONLINE, 2, 10, 50, .012, .0005, .003, NULL, d_tonline },
+	[CLS_COMCAST] = { "comcast", ISP_COMCAST, 3.5, 20, 80, .015, .0012, .003, NULL, d_comcast },
+	[CLS_ATT] = { "att", ISP_ATT, 3, 20, 80, .016, .0009, .003, NULL, d_att },
+	[CLS_MAILRU] = { "mailru", ISP_MAILRU, 1.5, 10, 50, .018, .0010, .003, NULL, d_mailru },
+	[CLS_YANDEX] = { "yandex", ISP_YANDEX, 1.5, 10, 50, .016, .0009, .003, NULL, d_yandex },
 	[CLS_GBIZ] = { "google-business", ISP_GOOGLE, 2, 5, 25, .012, 0, 0, NULL, NULL },
 	[CLS_MSBIZ] = { "microsoft-business", ISP_MICROSOFT, 2, 5, 25, .012, 0, 0, NULL, NULL },
 	[CLS_OTHER] = { "other", ISP_OTHER, 5.5, 1, 8, .020, 0, .005, NULL, NULL },
@@ -359,11 +359,12 @@ add_own_mx(struct builder *b, const char *mxdomain)
 		snprintf(host, sizeof(host), "mx%u.%s", (unsigned)(i + 1),
 		    mxdomain);
 		do {
-			v = ((uint32_t)ip_first_octets[rng_below(&b->rng,
-			    NELEM(ip_first_octets))] << 24) |
-			    (rng_range(&b->rng, 1, 254) << 16) |
-			    (rng_range(&b->rng, 0, 254) << 8) |
-			    rng_range(&b->rng, 2, 253);
+			/* one draw per statement: operand order is unspecified */
+			v = (uint32_t)ip_first_octets[rng_below(&b->rng,
+			    NELEM(ip_first_octets))] << 24;
+			v |= rng_range(&b->rng, 1, 254) << 16;
+			v |= rng_range(&b->rng, 0, 254) << 8;
+			v |= rng_range(&b->rng, 2, 253);
 		} while (!ipset_add(&b->ips, v));
 		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", v >> 24,
 		    (v >> 16) & 255, (v >> 8) & 255, v & 255);
@@ -440,11 +441,13 @@ static void
 company_name(struct builder *b, char *buf, size_t len)
 {
 	do {
-		snprintf(buf, len, "%s%s%s%s",
-		    words_a[rng_below(&b->rng, NELEM(words_a))],
-		    rng_below(&b->rng, 2) ? "-" : "",
-		    words_b[rng_below(&b->rng, NELEM(words_b))],
-		    tlds[rng_below(&b->rng, NELEM(tlds))]);
+		/* one draw per statement: argument order is unspecified */
+		const char *a = words_a[rng_below(&b->rng, NELEM(words_a))];
+		const char *dash = rng_below(&b->rng, 2) ? "-" : "";
+		const char *n = words_b[rng_below(&b->rng, NELEM(words_b))];
+		const char *tld = tlds[rng_below(&b->rng, NELEM(tlds))];
+
+		snprintf(buf, len, "%s%s%s%s", a, dash, n, tld);
 	} while (name_taken(b->w, buf) || clashes(buf));
 }
 
