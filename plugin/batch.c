@@ -65,6 +65,7 @@ struct batcher {
 	struct arena_chunk		*arena_head;
 	uint8_t				*out;
 	size_t				 outcap;
+	int				 omit_counters;
 };
 
 static char	*arena_str(struct batcher *, const char *, size_t);
@@ -448,6 +449,12 @@ batcher_set_counters(struct batcher *b, uint64_t read, uint64_t rejected,
 }
 
 void
+batcher_omit_counters(struct batcher *b)
+{
+	b->omit_counters = 1;
+}
+
+void
 batcher_flush(struct batcher *b)
 {
 	Mtascope__V1__Batch *m = &b->msg;
@@ -472,7 +479,7 @@ batcher_flush(struct batcher *b)
 	m->sessions = b->session_ptrs;
 	m->n_gaps = b->ngaps;
 	m->gaps = b->gap_ptrs;
-	m->counters = &b->counters;
+	m->counters = b->omit_counters ? NULL : &b->counters;
 	m->created = time(NULL);
 	m->n_strings = b->tab.n;
 	m->strings = b->tab.strs;

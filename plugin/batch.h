@@ -32,6 +32,8 @@ void		 batcher_add_gap(struct batcher *, int64_t hour,
 void		 batcher_set_counters(struct batcher *, uint64_t read,
 		    uint64_t rejected, uint64_t spool_bytes, uint64_t dropped,
 		    int64_t started);
+/* Send no agent counters (a replay must not overwrite the live pipe's). */
+void		 batcher_omit_counters(struct batcher *);
 /* Close the open batch, if it holds anything, and hand it to the sink. */
 void		 batcher_flush(struct batcher *);
 size_t		 batcher_pending(const struct batcher *);

@@ -13,6 +13,9 @@
  * Every option can also be given in the file named by -c, one "name
  * value" per line; the command line wins.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +32,7 @@
 #include "batch.h"
 #include "bounds.h"
 #include "config.h"
+#include "crc32c.h"
 #include "csv.h"
 #include "log.h"
 #include "pipeline.h"
@@ -44,6 +48,7 @@ struct settings {
 	const char		*collector;
 	const char		*output;
 	int			 summary;
+	int			 replay;
 	int			 drain_timeout;
 	int			 senders;
 	char			*owned[32];	/* option strings to free */
@@ -57,6 +62,10 @@ static int	set_option(void *, const char *, const char *, const char **);
 static int	parse_size(const char *, uint64_t *);
 static void	on_signal(int);
 static int	deliver(struct settings *, struct pipeline_stats *);
+static int	deliver_fd(struct settings *, int, struct pipeline_stats *);
+static int	replay(struct settings *, char **, int, struct pipeline_stats *);
+static int	file_id(int, char *, size_t);
+static void	remove_tree(const char *);
 
 static void
 usage(int status)
@@ -72,7 +81,8 @@ usage(int status)
 	    "[--keep-rcpt]\n"
 	    "                     [--max-record BYTES] [--max-errors N] "
 	    "[--dump] [--summary]\n"
-	    "                     [--output FILE] [-V] [-h]\n");
+	    "                     [--output FILE] [-V] [-h]\n"
+	    "       mtascope-pipe --replay --collector URL [options] FILE...\n");
 	exit(status);
 }
 
@@ -140,6 +150,8 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 		s->summary = yes(value);
 	else if (strcmp(key, "keep-rcpt") == 0)
 		s->p.keep_rcpt = yes(value);
+	else if (strcmp(key, "replay") == 0)
+		s->replay = yes(value);
 	else if (strcmp(key, "host") == 0 || strcmp(key, "output") == 0 ||
 	    strcmp(key, "collector") == 0 || strcmp(key, "spool") == 0) {
 		if (*value == '\0' || strlen(value) > 1024) {
@@ -210,9 +222,15 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 	return 0;
 }
 
-/* Spool, send, drain: the production mode. */
 static int
 deliver(struct settings *s, struct pipeline_stats *st)
+{
+	return deliver_fd(s, STDIN_FILENO, st);
+}
+
+/* Spool, send, drain: the production mode. */
+static int
+deliver_fd(struct settings *s, int fd, struct pipeline_stats *st)
 {
 	struct spool *sp;
 	struct sender *snd;
@@ -228,9 +246,10 @@ deliver(struct settings *s, struct pipeline_stats *st)
 		fatalx("collector %s: cannot be used", s->collector);
 	s->p.spool = sp;
 	s->p.stop = &stop_requested;
-	log_info("reading; spool %s, lane %s, collector %s", s->spool.dir,
-	    spool_id(sp), s->collector);
-	rc = pipeline_run(&s->p, STDIN_FILENO, st);
+	if (!s->p.replay)
+		log_info("reading; spool %s, lane %s, collector %s",
+		    s->spool.dir, spool_id(sp), s->collector);
+	rc = pipeline_run(&s->p, fd, st);
 
 	spool_flush(sp);
 	deadline = time(NULL) + s->drain_timeout;
@@ -260,6 +279,105 @@ deliver(struct settings *s, struct pipeline_stats *st)
 	return rc;
 }
 
+/*
+ * A file's identity, for its spool id: CRC-32C of the content and its
+ * size.  The same file replayed again gets the same id and the same batch
+ * numbers, so the collector counts it once.
+ */
+static int
+file_id(int fd, char *id, size_t len)
+{
+	static char buf[1 << 16];
+	uint32_t crc = 0;
+	uint64_t size = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		crc = crc32c(crc, buf, (size_t)n);
+		size += (uint64_t)n;
+	}
+	if (n < 0 || lseek(fd, 0, SEEK_SET) == -1)
+		return -1;
+	snprintf(id, len, "r%08x%011llx", crc, (unsigned long long)size);
+	return 0;
+}
+
+/* rm -r for the replay's private spool: two levels, files only. */
+static void
+remove_tree(const char *dir)
+{
+	char path[2048];
+	DIR *d;
+	struct dirent *de;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) == -1 && (errno == EISDIR || errno == EPERM))
+			remove_tree(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/*
+ * Backfill: each file goes through the same path as the live stream, via
+ * a private spool under the spool directory, and is waited for: a replay
+ * drops nothing and ends only when the collector has acknowledged all of
+ * it (or --drain-timeout passes after the file is read).
+ */
+static int
+replay(struct settings *s, char **files, int nfiles,
+    struct pipeline_stats *total)
+{
+	struct pipeline_stats st;
+	struct spool_opts so = s->spool;
+	char tmpl[1100], id[32];
+	const char *spooldir = s->spool.dir;
+	struct stat sb;
+	int i, k, fd, rc = 0;
+
+	memset(total, 0, sizeof(*total));
+	if (mkdir(spooldir, 0750) == -1 && errno != EEXIST)
+		fatal("spool %s", spooldir);
+	for (i = 0; i < nfiles && !stop_requested; i++) {
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &sb) == -1 || file_id(fd, id, sizeof(id)) == -1) {
+			log_warn("%s", files[i]);
+			if (fd != -1)
+				close(fd);
+			rc = -1;
+			continue;
+		}
+		snprintf(tmpl, sizeof(tmpl), "%s/replay.XXXXXX", spooldir);
+		if (mkdtemp(tmpl) == NULL)
+			fatal("spool %s", tmpl);
+		so.dir = tmpl;
+		so.lane_id = id;
+		s->spool = so;
+		s->p.replay = 1;
+		s->p.batch_ms = 0;
+		s->p.input_name = files[i];
+		s->p.progress_total = isatty(STDERR_FILENO) ?
+		    (uint64_t)sb.st_size : 0;
+		if (deliver_fd(s, fd, &st) == -1)
+			rc = -1;
+		close(fd);
+		remove_tree(tmpl);
+		total->records += st.records;
+		total->rejected += st.rejected;
+		total->sessions += st.sessions;
+		total->session_records += st.session_records;
+		for (k = 0; k < REC_NTYPES; k++)
+			total->by_type[k] += st.by_type[k];
+	}
+	s->spool.dir = spooldir;
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,6 +399,7 @@ main(int argc, char **argv)
 		{ "dump",		no_argument,		NULL, 0 },
 		{ "summary",		no_argument,		NULL, 0 },
 		{ "output",		required_argument,	NULL, 0 },
+		{ "replay",		no_argument,		NULL, 0 },
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -333,7 +452,11 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (s.replay && (s.collector == NULL || optind == argc)) {
+		log_warnx("--replay needs --collector URL and files");
+		usage(2);
+	}
+	if (optind != argc && !s.replay)
 		usage(2);
 	if (s.collector == NULL && !s.p.dump && !s.summary &&
 	    s.output == NULL) {
@@ -359,7 +482,9 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (s.collector != NULL)
+	if (s.replay)
+		rc = replay(&s, argv + optind, argc - optind, &st);
+	else if (s.collector != NULL)
 		rc = deliver(&s, &st);
 	else
 		rc = pipeline_run(&s.p, STDIN_FILENO, &st);

@@ -48,6 +48,9 @@ struct pipeline {
 	struct spool_hours		 gaps;		/* it carries */
 	int				 dropping;
 	int64_t				 started;
+	struct csv			*csv;
+	int64_t				 progress_at;	/* ms */
+	int64_t				 progress_t0;
 };
 
 static ssize_t	input_read(void *, char *, size_t);
@@ -57,6 +60,7 @@ static void	tick(struct pipeline *);
 static void	on_session(void *, const struct session_info *);
 static void	on_batch(void *, uint64_t, const uint8_t *, size_t, size_t);
 static void	report_reject(struct pipeline *, uint64_t, const char *);
+static void	progress(struct pipeline *, int);
 
 static ssize_t
 input_read(void *arg, char *buf, size_t len)
@@ -111,13 +115,39 @@ batch_begin(struct pipeline *p)
 	    ss.bytes, p->st->dropped, p->started);
 }
 
+/* A one-line progress bar on a terminal, redrawn five times a second. */
+static void
+progress(struct pipeline *p, int last)
+{
+	char bar[41];
+	uint64_t done = csv_bytes(p->csv), total = p->opts->progress_total;
+	int64_t now = now_ms();
+	double frac, secs;
+	int i, fill;
+
+	if (total == 0 || (!last && now - p->progress_at < 200))
+		return;
+	p->progress_at = now;
+	frac = done >= total ? 1.0 : (double)done / (double)total;
+	fill = (int)(frac * 40);
+	for (i = 0; i < 40; i++)
+		bar[i] = i < fill ? '#' : '-';
+	bar[40] = '\0';
+	secs = (double)(now - p->progress_t0) / 1000.0;
+	fprintf(stderr, "\r%.30s [%s] %3.0f%% %llu records %.0f/s%s",
+	    p->opts->input_name, bar, frac * 100,
+	    (unsigned long long)p->st->records,
+	    secs > 0 ? (double)p->st->records / secs : 0.0, last ? "\n" : "");
+}
+
 /* Timed work: close an old batch; send waiting gaps even when idle. */
 static void
 tick(struct pipeline *p)
 {
 	struct spool_hours none;
 
-	if (p->opts->spool == NULL)
+	progress(p, 0);
+	if (p->opts->spool == NULL || p->opts->replay)
 		return;
 	if (!p->batch_open) {
 		if (!spool_gap_take(p->opts->spool, &none))
@@ -161,7 +191,15 @@ on_batch(void *arg, uint64_t seq, const uint8_t *buf, size_t len,
 		outbuf_mem(p->output, &be, sizeof(be));
 		outbuf_mem(p->output, buf, len);
 	}
-	if (sp != NULL) {
+	if (sp != NULL && p->opts->replay) {
+		/* A file can wait: never drop, let the senders catch up. */
+		while (spool_submit(sp, seq, buf, len, &p->hours, &p->gaps) ==
+		    -1) {
+			struct timespec ts = { 0, 10 * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	} else if (sp != NULL) {
 		if (spool_submit(sp, seq, buf, len, &p->hours, &p->gaps) ==
 		    0) {
 			if (p->dropping)
@@ -261,6 +299,10 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 	    spool_next_seq(opts->spool) : 1, opts->batch_records, on_batch,
 	    &p)) == NULL)
 		fatal("pipeline setup");
+	p.csv = csv;
+	p.progress_t0 = now_ms();
+	if (opts->replay)
+		batcher_omit_counters(p.batcher);
 
 	while ((res = csv_next(csv, &row)) != CSV_EOF) {
 		if (res == CSV_AGAIN) {
@@ -306,6 +348,7 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 	}
 	sessions_close_all(ss);
 	batcher_flush(p.batcher);
+	progress(&p, 1);
 	st->bytes_in = csv_bytes(csv);
 	st->sessions_evicted = sessions_evicted(ss);
 	if (st->rejected > opts->max_errors)

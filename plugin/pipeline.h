@@ -25,6 +25,10 @@ struct pipeline_opts {
 	size_t		 batch_records;
 	int		 batch_ms;	/* a batch closes this old, at most */
 	struct spool	*spool;		/* deliver through it, or NULL */
+	int		 replay;	/* a file: wait for the spool, never
+					   drop; batches close only when full
+					   so they are the same every time */
+	uint64_t	 progress_total; /* input bytes, for a progress bar */
 	volatile sig_atomic_t *stop;	/* set by a signal: end as at EOF */
 };
 

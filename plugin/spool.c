@@ -48,7 +48,7 @@ static uint64_t	 lane_last_seq(struct spool *, struct lane *);
 static int	 lane_next(struct spool *, struct lane *, struct spool_frame *);
 static void	 lane_reap(struct spool *, struct lane *);
 static void	 lane_free(struct lane *);
-static int	 lane_create(struct spool *);
+static int	 lane_create(struct spool *, const char *);
 static int	 read_hdr(struct spool *, struct seg *, uint64_t,
 		    struct frame_hdr *);
 static void	 report_corrupt(struct spool *, struct seg *, uint64_t,
@@ -213,20 +213,24 @@ lane_adopt(struct spool *sp, const char *name, int writing)
 }
 
 static int
-lane_create(struct spool *sp)
+lane_create(struct spool *sp, const char *id)
 {
 	char name[64], path[SPOOL_PATH_MAX];
 	uint8_t rnd[8];
 	int i, tries;
 
 	for (tries = 0; tries < 16; tries++) {
-		arc4random_buf(rnd, sizeof(rnd));
 		memcpy(name, "lane-", 5);
-		for (i = 0; i < 8; i++)
-			snprintf(name + 5 + 2 * i, 3, "%02x", rnd[i]);
+		if (id != NULL)
+			strlcpy(name + 5, id, sizeof(name) - 5);
+		else {
+			arc4random_buf(rnd, sizeof(rnd));
+			for (i = 0; i < 8; i++)
+				snprintf(name + 5 + 2 * i, 3, "%02x", rnd[i]);
+		}
 		snprintf(path, sizeof(path), "%s/%s", sp->dir, name);
 		if (mkdir(path, 0750) == -1) {
-			if (errno == EEXIST)
+			if (errno == EEXIST && id == NULL)
 				continue;
 			log_warn("spool %s", path);
 			return -1;
@@ -295,8 +299,9 @@ spool_open(const struct spool_opts *o)
 		log_warn("spool %s", sp->dir);
 		goto fail;
 	}
-	/* The first free lane becomes ours to write; others are drained. */
-	while ((de = readdir(d)) != NULL) {
+	/* The first free lane becomes ours to write; others are drained.
+	 * A named lane (a replay) is created and used alone. */
+	while (o->lane_id == NULL && (de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "lane-", 5) != 0 ||
 		    strlen(de->d_name) > 5 + 32)
 			continue;
@@ -306,7 +311,7 @@ spool_open(const struct spool_opts *o)
 	}
 	closedir(d);
 	if (sp->wl == NULL) {
-		if (lane_create(sp) == -1)
+		if (lane_create(sp, o->lane_id) == -1)
 			goto fail;
 		sp->wl = TAILQ_LAST(&sp->lanes, lanelist);
 	}

@@ -29,6 +29,7 @@ struct spool_opts {
 	int		 fsync_always;
 	int		 interval_ms;
 	uint64_t	 segment_bytes;
+	const char	*lane_id;	/* write this lane; adopt no other */
 };
 
 /* A frame handed to the sender; buf is owned by the frame. */

@@ -286,7 +286,8 @@ spool_writer_main(void *arg)
 		    ms_since(&sp->last_sync) >= sp->o.interval_ms)
 			sync_now(sp);
 		save_cursors(sp);
-		if (ms_since(&sp->last_scan) >= ORPHAN_SCAN_MS && !stop) {
+		if (ms_since(&sp->last_scan) >= ORPHAN_SCAN_MS && !stop &&
+		    sp->o.lane_id == NULL) {
 			clock_gettime(CLOCK_MONOTONIC, &sp->last_scan);
 			spool_adopt_orphans(sp);
 		}
