@@ -27,6 +27,8 @@ PIPE_LIB_SRC	= plugin/csv.c plugin/record.c \
 		  plugin/sender.c
 COLLECTOR_LIB_SRC = collector/isp.c collector/rollup.c collector/store.c \
 		  collector/validate.c
+ANALYSIS_SRC	= collector/daily.c collector/stats.c collector/alerts.c \
+		  collector/alert_state.c
 SIM_SRC		= $(wildcard scripts/sim/*.c)
 UNIT_TESTS	= $(patsubst tests/%.c,%,$(wildcard tests/*_test.c))
 
@@ -69,13 +71,12 @@ $(BUILD)/mtascope-pipe: $(call obj,plugin/main.c) $(PIPE_LIB_OBJ) \
     $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
-$(BUILD)/mtascoped: $(call obj,collector/mtascoped.c collector/ingest.c) \
-    $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/mtascoped: $(call obj,collector/mtascoped.c collector/ingest.c \
+    collector/maint.c $(ANALYSIS_SRC)) $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 
-CLI_SRC		= collector/mtascope.c collector/export.c collector/daily.c \
-		  collector/stats.c $(filter-out $(CLI_SRC_FIXED),$(wildcard \
-		  collector/cmd_*.c))
+CLI_SRC		= collector/mtascope.c collector/export.c $(ANALYSIS_SRC) \
+		  $(wildcard collector/cmd_*.c)
 $(BUILD)/mtascope: $(call obj,$(CLI_SRC)) $(COLLECTOR_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS)
 

@@ -14,5 +14,6 @@ sqlite3	*cli_open_db(const char *path);
 int	cmd_export(int, char **);
 int	cmd_gaps(int, char **);
 int	cmd_hosts(int, char **);
+int	cmd_alerts(int, char **);
 
 #endif

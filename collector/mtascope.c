@@ -22,6 +22,7 @@ static const struct {
 	{ "export",	cmd_export,	"hourly or daily counters as CSV" },
 	{ "gaps",	cmd_gaps,	"records dropped at the hosts, by hour" },
 	{ "hosts",	cmd_hosts,	"each host's last batch and counters" },
+	{ "alerts",	cmd_alerts,	"the alert rules for a day, and history" },
 };
 
 static void	usage(int) __attribute__((noreturn));

@@ -1,9 +1,10 @@
 /*
  * mtascoped.c: the collector's options, configuration and lifecycle.
  *
- * It opens the store, loads the ISP table, starts the ingest side and
- * waits for SIGINT or SIGTERM, on which it answers what is queued and
- * closes the database cleanly.  It runs in the foreground and logs to
+ * It opens the store, loads the ISP table, starts the ingest side and the
+ * housekeeping thread (alerts, retention), and waits for SIGINT or SIGTERM,
+ * on which it answers what is queued and closes the database cleanly;
+ * SIGHUP evaluates the alerts at once.  It runs in the foreground and logs to
  * stderr; a service manager does the rest.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "ingest.h"
 #include "isp.h"
 #include "log.h"
+#include "maint.h"
 #include "store.h"
 
 #define VERSION	"0.1.0"
@@ -30,6 +32,7 @@ struct settings {
 	const char	*isp_table;
 	size_t		 max_frame;
 	int		 contexts;
+	int		 retention_days;
 	char		*owned[16];	/* strings from the config file */
 	int		 nowned;
 };
@@ -43,7 +46,8 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: mtascoped [-c FILE] [--db PATH] [--listen URL] "
 	    "[--isp-table FILE]\n"
-	    "                 [--max-frame BYTES] [--contexts N] [-V] [-h]\n");
+	    "                 [--max-frame BYTES] [--contexts N] "
+	    "[--retention-days N] [-V] [-h]\n");
 	exit(status);
 }
 
@@ -84,6 +88,15 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 		}
 		return 0;
 	}
+	if (strcmp(key, "retention-days") == 0) {
+		s->retention_days = (int)strtonum(value, RETENTION_MIN, 100000,
+		    &err);
+		if (err != NULL) {
+			*why = "expected at least 30 days";
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "contexts") == 0) {
 		s->contexts = (int)strtonum(value, 1, 1024, &err);
 		if (err != NULL) {
@@ -104,15 +117,17 @@ main(int argc, char **argv)
 		{ "isp-table",	required_argument,	NULL, 'i' },
 		{ "max-frame",	required_argument,	NULL, 'm' },
 		{ "contexts",	required_argument,	NULL, 'n' },
+		{ "retention-days", required_argument,	NULL, 'r' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct settings s = { NULL, "tcp://0.0.0.0:4817", NULL, MTA_MAX_FRAME,
-	    64, { NULL }, 0 };
+	    64, RETENTION_DEFAULT, { NULL }, 0 };
 	struct isp_table *isps;
 	struct store *store;
 	struct ingest *in;
+	struct maint *maint;
 	struct ingest_stats st;
 	const char *why;
 	sigset_t set;
@@ -147,6 +162,11 @@ main(int argc, char **argv)
 		case 'n':
 			if (set_option(&s, "contexts", optarg, &why) == -1)
 				fatalx("--contexts %s: %s", optarg, why);
+			break;
+		case 'r':
+			if (set_option(&s, "retention-days", optarg, &why) ==
+			    -1)
+				fatalx("--retention-days %s: %s", optarg, why);
 			break;
 		case 'V':
 			printf("mtascoped %s\n", VERSION);
@@ -184,12 +204,15 @@ main(int argc, char **argv)
 	    s.contexts)) == NULL)
 		fatalx("not started");
 	log_info("listening on %s, database %s", s.listen, s.db);
+	maint = maint_start(s.db, s.retention_days, in);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			fatal("sigwait");
 		if (sig != SIGHUP)
 			break;
+		maint_kick(maint);
 	}
+	maint_stop(maint);
 	ingest_get_stats(in, &st);
 	ingest_stop(in);
 	store_close(store);

@@ -161,8 +161,12 @@ store_open(const char *path, int readonly)
 	    "INSERT INTO hosts VALUES(?1,?2,?3,1,?4,?5,?6,?7,?8,?9) "
 	    "ON CONFLICT(host) DO UPDATE SET "
 	    "last_batch=max(coalesce(last_batch,0),?2), last_seen=?3,"
-	    "batches=batches+1, records=records+?4, records_read=?5,"
-	    "rejected=?6, spool_bytes=?7, dropped=?8, started=?9") == -1 ||
+	    "batches=batches+1, records=records+?4,"
+	    "records_read=coalesce(?5,records_read),"
+	    "rejected=coalesce(?6,rejected),"
+	    "spool_bytes=coalesce(?7,spool_bytes),"
+	    "dropped=coalesce(?8,dropped), started=coalesce(?9,started)") ==
+	    -1 ||
 	    prepare(s, &s->upsert_spool,
 	    "INSERT INTO spools VALUES(?1,?2,?3) "
 	    "ON CONFLICT(host,spool_id) DO UPDATE SET applied=?3") == -1)
