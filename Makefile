@@ -97,7 +97,7 @@ $(BUILD)/mtascope-sim: $(call obj,$(SIM_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%_test: $(call obj,tests/%_test.c) $(PIPE_LIB_OBJ) \
-    $(COMMON_OBJ)
+    $(call obj,$(COLLECTOR_LIB_SRC) $(ANALYSIS_SRC)) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NET_LIBS) -lcmocka
 

@@ -16,9 +16,10 @@
  *                    more, or halved, against the 7 days before; if the
  *                    delivered volume did not fall with it, the MTA is
  *                    opening more connections to compensate.
- * The same rules then run per (ISP, host) and per (ISP, source IP), but
- * only where the fleet-wide rule did not fire: one alert for a fleet-wide
- * problem, a precise one for a local problem.  Per host, regardless of
+ * The same rules then run per (ISP, host) and per (ISP, source IP),
+ * measured against the rest of the fleet at that ISP: a host or IP is
+ * named only for what the others do not share, so a fleet-wide problem
+ * gives one alert and a local one is pinned to where it is.  Per host, regardless of
  * ISP: host-silent (almost nothing on D after a normal week) and
  * host-dropped (records dropped at the host, from the gaps table).
  *
@@ -69,8 +70,6 @@ static void	add(struct alert_list *, const char *, const char *,
 		    enum scope, const char *, const char *, const char *);
 static void	remedy(char *, size_t, const char *, enum scope,
 		    const char *, const char *);
-static int	fired(const struct alert_list *, size_t, const char *,
-		    const char *);
 static void	pooled(const struct daily_series *, size_t, size_t,
 		    struct day_metrics *);
 static int	trend_of(const struct daily_series *, size_t, uint64_t,
@@ -135,21 +134,6 @@ remedy(char *buf, size_t len, const char *isp, enum scope sc,
 	snprintf(buf, len, "1) reduce volume to %s%s first; 2) correct "
 	    "configuration: %s; 3) resume volume gradually. Recovery "
 	    "typically takes 2-4 weeks of clean operation.", isp, where, fix);
-}
-
-/* Did rule (any prefix match) fire fleet-wide for isp among l[0..n)? */
-static int
-fired(const struct alert_list *l, size_t n, const char *rule,
-    const char *isp)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(l->a[i].scope, "fleet") == 0 &&
-		    strcmp(l->a[i].isp, isp) == 0 &&
-		    strncmp(l->a[i].rule, rule, strlen(rule)) == 0)
-			return 1;
-	return 0;
 }
 
 /* Sum of days [lo, hi) of a series. */
@@ -468,7 +452,7 @@ evaluate_at(sqlite3 *db, const struct window *w, size_t at,
 {
 	const struct daily_series *s;
 	struct daily_series rest;
-	size_t i, nfleet;
+	size_t i;
 	int sc;
 
 	memset(&rest, 0, sizeof(rest));
@@ -480,7 +464,6 @@ evaluate_at(sqlite3 *db, const struct window *w, size_t at,
 		rule_jumps(l, s, NULL, at, SC_FLEET);
 		rule_sessions(l, s, NULL, at, SC_FLEET);
 	}
-	nfleet = l->n;
 	for (sc = SC_HOST; sc <= SC_IP; sc++) {
 		for (i = 0; i < w->by[sc].nseries; i++) {
 			s = &w->by[sc].series[i];
@@ -488,14 +471,9 @@ evaluate_at(sqlite3 *db, const struct window *w, size_t at,
 			    strcmp(s->sub, "0.0.0.0") == 0 ||
 			    !rest_of(w, s, &rest))
 				continue;
-			if (!fired(l, nfleet, "deferral-trend", s->isp))
-				rule_trend(l, s, &rest, at, sc);
-			if (!fired(l, nfleet, "deferral-jump", s->isp) &&
-			    !fired(l, nfleet, "bounce-jump", s->isp) &&
-			    !fired(l, nfleet, "complaint-jump", s->isp))
-				rule_jumps(l, s, &rest, at, sc);
-			if (!fired(l, nfleet, "session-collapse", s->isp))
-				rule_sessions(l, s, &rest, at, sc);
+			rule_trend(l, s, &rest, at, sc);
+			rule_jumps(l, s, &rest, at, sc);
+			rule_sessions(l, s, &rest, at, sc);
 		}
 	}
 	free(rest.d);
