@@ -60,6 +60,7 @@ static volatile sig_atomic_t	stop_requested;
 static void	usage(int) __attribute__((noreturn));
 static int	set_option(void *, const char *, const char *, const char **);
 static int	parse_size(const char *, uint64_t *);
+static int	host_ok(const char *);
 static void	on_signal(int);
 static int	deliver(struct settings *, struct pipeline_stats *);
 static int	deliver_fd(struct settings *, int, struct pipeline_stats *);
@@ -129,6 +130,16 @@ number(const char *value, long long min, long long max, long long *out,
 	return 0;
 }
 
+/* What the collector accepts as a host name (collector/validate.c). */
+static int
+host_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	return n > 0 && n <= MTA_MAX_HOST && strspn(h, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
 static int
 yes(const char *value)
 {
@@ -166,8 +177,9 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 			fatal("options");
 		s->owned[s->nowned++] = copy;
 		if (key[0] == 'h') {
-			if (strlen(copy) > MTA_MAX_HOST) {
-				*why = "host name longer than 255 bytes";
+			if (!host_ok(copy)) {
+				*why = "host names are 1 to 255 letters, digits, "
+				    "'-', '_' or '.'";
 				return -1;
 			}
 			s->p.host = copy;
@@ -437,9 +449,11 @@ main(int argc, char **argv)
 		case 0:
 			why = "unknown option";
 			if (set_option(&s, longopts[idx].name,
-			    optarg != NULL ? optarg : "", &why) == -1)
-				fatalx("--%s %s: %s", longopts[idx].name,
+			    optarg != NULL ? optarg : "", &why) == -1) {
+				log_warnx("--%s %s: %s", longopts[idx].name,
 				    optarg != NULL ? optarg : "", why);
+				return 2;
+			}
 			break;
 		case 'c':
 			break;
@@ -468,6 +482,12 @@ main(int argc, char **argv)
 		if (gethostname(hostname, sizeof(hostname)) == -1)
 			fatal("gethostname");
 		hostname[sizeof(hostname) - 1] = '\0';
+		if (!host_ok(hostname)) {
+			log_warnx("host name \"%s\" cannot be sent: give "
+			    "--host NAME (letters, digits, '-', '_', '.')",
+			    hostname);
+			return 2;
+		}
 		s.p.host = hostname;
 	}
 	if (s.output != NULL) {
@@ -476,6 +496,7 @@ main(int argc, char **argv)
 		if (s.p.output_fd == -1)
 			fatal("%s", s.output);
 	}
+	s.p.stop = &stop_requested;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);

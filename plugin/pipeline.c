@@ -109,7 +109,7 @@ batch_begin(struct pipeline *p)
 	if (spool_gap_take(p->opts->spool, &p->gaps))
 		for (i = 0; i < p->gaps.n; i++)
 			batcher_add_gap(p->batcher, p->gaps.hour[i],
-			    p->gaps.count[i], "spool full");
+			    p->gaps.count[i], "dropped by mtascope-pipe");
 	spool_get_stats(p->opts->spool, &ss);
 	batcher_set_counters(p->batcher, p->st->records, p->st->rejected,
 	    ss.bytes, p->st->dropped, p->started);
@@ -194,7 +194,7 @@ on_batch(void *arg, uint64_t seq, const uint8_t *buf, size_t len,
 	if (sp != NULL && p->opts->replay) {
 		/* A file can wait: never drop, let the senders catch up. */
 		while (spool_submit(sp, seq, buf, len, &p->hours, &p->gaps) ==
-		    -1) {
+		    -1 && (p->opts->stop == NULL || !*p->opts->stop)) {
 			struct timespec ts = { 0, 10 * 1000000L };
 
 			nanosleep(&ts, NULL);
@@ -305,9 +305,9 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 		batcher_omit_counters(p.batcher);
 
 	while ((res = csv_next(csv, &row)) != CSV_EOF) {
+		if (opts->stop != NULL && *opts->stop)
+			break;
 		if (res == CSV_AGAIN) {
-			if (opts->stop != NULL && *opts->stop)
-				break;
 			tick(&p);
 			continue;
 		}

@@ -149,6 +149,9 @@ rejected(struct sender *s, struct spool_frame *f, const char *why)
 			    1);
 		n = b->records->n_type;
 	}
+	/* The drops it carried were not reported either. */
+	for (i = 0; b != NULL && i < b->n_gaps; i++)
+		spool_gap_add(s->sp, b->gaps[i]->hour, b->gaps[i]->dropped);
 	if (b != NULL)
 		mtascope__v1__batch__free_unpacked(b, NULL);
 	pthread_mutex_lock(&s->mtx);
@@ -187,6 +190,10 @@ sender_main(void *arg)
 			if (r == 2) {
 				rejected(s, &f, why);
 				break;
+			}
+			if (atomic_load(&s->stop)) {
+				spool_frame_release(s->sp, &f);
+				goto out;
 			}
 			pthread_mutex_lock(&s->mtx);
 			s->stats.retries++;

@@ -53,6 +53,8 @@ static int	 read_hdr(struct spool *, struct seg *, uint64_t,
 		    struct frame_hdr *);
 static void	 report_corrupt(struct spool *, struct seg *, uint64_t,
 		    const char *);
+static void	 gaps_load(struct spool *, struct lane *);
+static void	 gaps_save(struct spool *);
 
 void
 spool_hours_add(struct spool_hours *h, int64_t hour, uint64_t n)
@@ -206,6 +208,7 @@ lane_adopt(struct spool *sp, const char *name, int writing)
 	}
 	l->writing = writing;
 	TAILQ_INSERT_TAIL(&sp->lanes, l, entry);
+	gaps_load(sp, l);
 	if (!TAILQ_EMPTY(&l->segs))
 		log_info("spool %s: adopted with undelivered batches",
 		    l->dir);
@@ -495,7 +498,7 @@ lane_reap(struct spool *sp, struct lane *l)
 	char path[SPOOL_PATH_MAX];
 
 	while ((s = TAILQ_FIRST(&l->segs)) != NULL && s->closed &&
-	    s->outstanding == 0) {
+	    s->outstanding == 0 && s->released == 0) {
 		if (s == l->rseg) {
 			if (l->roff < s->size)
 				break;
@@ -571,6 +574,8 @@ frame_finish(struct spool *sp, struct spool_frame *f, int done)
 		if (s->first_seq <= f->seq && (TAILQ_NEXT(s, entry) == NULL ||
 		    TAILQ_NEXT(s, entry)->first_seq > f->seq)) {
 			s->outstanding--;
+			if (!done)
+				s->released++;
 			break;
 		}
 	}
@@ -594,6 +599,53 @@ void
 spool_frame_release(struct spool *sp, struct spool_frame *f)
 {
 	frame_finish(sp, f, 0);
+}
+
+/*
+ * Drops not yet reported survive a restart in the lane's "gaps" file, so
+ * a pipe that exits (or is killed) with a full spool still gets its gaps
+ * to the collector.
+ */
+static void
+gaps_load(struct spool *sp, struct lane *l)
+{
+	char path[SPOOL_PATH_MAX];
+	long long hour;
+	unsigned long long n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/gaps", l->dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fscanf(f, "%lld %llu", &hour, &n) == 2)
+		spool_gap_add(sp, hour, n);
+	fclose(f);
+	unlink(path);
+}
+
+static void
+gaps_save(struct spool *sp)
+{
+	char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX];
+	FILE *f;
+	size_t i;
+
+	if (sp->gapbook.n == 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/gaps.tmp", sp->wl->dir);
+	snprintf(path, sizeof(path), "%s/gaps", sp->wl->dir);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("spool %s", tmp);
+		return;
+	}
+	for (i = 0; i < sp->gapbook.n; i++)
+		fprintf(f, "%lld %llu\n", (long long)sp->gapbook.hour[i],
+		    (unsigned long long)sp->gapbook.count[i]);
+	if (fflush(f) == EOF || fsync(fileno(f)) == -1 || fclose(f) == EOF ||
+	    rename(tmp, path) == -1)
+		log_warn("spool %s: %zu hours of drop counts not saved", path,
+		    sp->gapbook.n);
+	fsync_dir(sp->wl->dir);
 }
 
 void
@@ -663,6 +715,7 @@ spool_close(struct spool *sp)
 		STAILQ_REMOVE_HEAD(&sp->q, entry);
 		free(it);
 	}
+	gaps_save(sp);
 	/* Our lane stays, empty, for the next start to reuse its id;
 	 * drained lanes adopted from others go. */
 	while ((l = TAILQ_FIRST(&sp->lanes)) != NULL) {

@@ -44,6 +44,7 @@ struct seg {
 	int		 closed;	/* nothing more will be appended */
 	int		 fd;		/* for reading; -1 until opened */
 	uint32_t	 outstanding;	/* handed to senders, not done */
+	uint32_t	 released;	/* given back unsent: keep the file */
 	char		 path[SPOOL_PATH_MAX];
 };
 TAILQ_HEAD(seglist, seg);
