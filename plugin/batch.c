@@ -22,9 +22,10 @@
 #include "bounds.h"
 #include "log.h"
 #include "mtascope.pb-c.h"
+#include "spool.h"
 
 #define ARENA_CHUNK	(256 * 1024)
-#define MAX_GAPS	64
+#define MAX_GAPS	SPOOL_MAX_HOURS
 #define STR_FIELDS	12	/* string columns per record, upper bound */
 
 struct arena_chunk {

@@ -348,6 +348,18 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 	}
 	sessions_close_all(ss);
 	batcher_flush(p.batcher);
+	/* Drops still unreported (from this run or the one before) go out
+	 * now, in batches of their own, if the spool has room. */
+	while (opts->spool != NULL && !opts->replay &&
+	    spool_gap_take(opts->spool, &p.gaps)) {
+		for (size_t i = 0; i < p.gaps.n; i++)
+			spool_gap_add(opts->spool, p.gaps.hour[i],
+			    p.gaps.count[i]);
+		batch_begin(&p);
+		batcher_flush(p.batcher);
+		if (p.dropping)
+			break;
+	}
 	progress(&p, 1);
 	st->bytes_in = csv_bytes(csv);
 	st->sessions_evicted = sessions_evicted(ss);

@@ -651,17 +651,38 @@ gaps_save(struct spool *sp)
 void
 spool_gap_add(struct spool *sp, int64_t hour, uint64_t n)
 {
+	size_t i;
+
 	pthread_mutex_lock(&sp->gmtx);
-	spool_hours_add(&sp->gapbook, hour, n);
+	for (i = 0; i < sp->gapbook.n; i++)
+		if (sp->gapbook.hour[i] == hour)
+			break;
+	if (i == sp->gapbook.n) {
+		if (i == SPOOL_GAPBOOK_HOURS)
+			i--;		/* never lose a count */
+		else {
+			sp->gapbook.hour[i] = hour;
+			sp->gapbook.count[i] = 0;
+			sp->gapbook.n++;
+		}
+	}
+	sp->gapbook.count[i] += n;
 	pthread_mutex_unlock(&sp->gmtx);
 }
 
 int
 spool_gap_take(struct spool *sp, struct spool_hours *out)
 {
+	size_t k;
+
+	/* At most a batch's worth; the rest waits for the next batch. */
 	pthread_mutex_lock(&sp->gmtx);
-	*out = sp->gapbook;
-	sp->gapbook.n = 0;
+	for (out->n = 0; out->n < SPOOL_MAX_HOURS && sp->gapbook.n > 0;
+	    out->n++) {
+		k = --sp->gapbook.n;
+		out->hour[out->n] = sp->gapbook.hour[k];
+		out->count[out->n] = sp->gapbook.count[k];
+	}
 	pthread_mutex_unlock(&sp->gmtx);
 	return out->n > 0;
 }

@@ -11,7 +11,8 @@
 #define SPOOL_DEFAULT_CAP	(1024ull * 1024 * 1024)
 #define SPOOL_DEFAULT_INTERVAL	500		/* ms between fsyncs */
 #define SPOOL_SEGMENT_BYTES	(4u * 1024 * 1024)
-#define SPOOL_MAX_HOURS		16
+#define SPOOL_MAX_HOURS		64	/* per batch; the gap book has more */
+#define SPOOL_GAPBOOK_HOURS	8784	/* a year */
 
 /* Records of a batch per hour, so a batch that is dropped becomes gaps. */
 struct spool_hours {

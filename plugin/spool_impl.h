@@ -77,6 +77,13 @@ struct qitem {
 };
 STAILQ_HEAD(qlist, qitem);
 
+/* Drops waiting to be reported, per hour. */
+struct gapbook {
+	size_t		n;
+	int64_t		hour[SPOOL_GAPBOOK_HOURS];
+	uint64_t	count[SPOOL_GAPBOOK_HOURS];
+};
+
 struct spool {
 	struct spool_opts	 o;
 	char			 dir[SPOOL_DIR_MAX];
@@ -110,7 +117,7 @@ struct spool {
 
 	/* Drops waiting to travel as gaps. */
 	pthread_mutex_t		 gmtx;
-	struct spool_hours	 gapbook;
+	struct gapbook		 gapbook;
 };
 
 /* spool.c */
