@@ -107,10 +107,15 @@ daily_load(sqlite3 *db, int64_t first, size_t n, int hourly,
 	static const char *const keys[] = {
 		"isp, ''", "isp, host", "isp, source_ip", "'', host"
 	};
+	/* Per-day reads go to the aggregate tables kept beside rollup. */
+	static const char *const day_tables[] = {
+		"isp_hour", "isp_host_day", "isp_ip_day", "isp_host_day"
+	};
 	sqlite3_stmt *st;
 	char sql[1024];
 	struct daily_series *s;
 	struct day_metrics m;
+	const char *table, *bucket, *col;
 	int64_t b, lo, hi;
 	int rc;
 
@@ -121,15 +126,30 @@ daily_load(sqlite3 *db, int64_t first, size_t n, int hourly,
 	if ((t->fleet.d = calloc(n ? n : 1, sizeof(*t->fleet.d))) == NULL)
 		fatal("daily");
 	strlcpy(t->fleet.isp, "fleet", sizeof(t->fleet.isp));
-	lo = hourly ? first : first * 24;
-	hi = hourly ? first + (int64_t)n : (first + (int64_t)n) * 24;
+	if (hourly) {
+		table = by == DAILY_ISP ? "isp_hour" : "rollup";
+		bucket = col = "hour";
+		lo = first;
+		hi = first + (int64_t)n;
+	} else if (by == DAILY_ISP) {
+		table = "isp_hour";
+		bucket = "hour / 24";
+		col = "hour";
+		lo = first * 24;
+		hi = (first + (int64_t)n) * 24;
+	} else {
+		table = day_tables[by];
+		bucket = col = "day";
+		lo = first;
+		hi = first + (int64_t)n;
+	}
 	snprintf(sql, sizeof(sql),
 	    "SELECT %s AS b, %s, sum(delivered), sum(bounced), sum(deferred),"
 	    " sum(deferred_queue), sum(complaints), sum(remote_bounces),"
 	    " sum(sessions), sum(session_records), sum(bytes)"
-	    " FROM rollup WHERE hour >= ?1 AND hour < ?2%s"
+	    " FROM %s WHERE %s >= ?1 AND %s < ?2%s"
 	    " GROUP BY b, %s ORDER BY 2, 3, b",
-	    hourly ? "hour" : "hour / 24", keys[by],
+	    bucket, keys[by], table, col, col,
 	    isp != NULL ? " AND isp = ?3" : "", keys[by]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("query: %s", sqlite3_errmsg(db));

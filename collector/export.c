@@ -161,13 +161,14 @@ cmd_export(int argc, char **argv)
 	    "SELECT %s AS t, %s, sum(delivered), sum(bounced), sum(deferred),"
 	    " sum(deferred_queue), sum(complaints), sum(remote_bounces),"
 	    " sum(sessions), sum(session_records), sum(bytes)"
-	    " FROM rollup WHERE hour >= ?1 AND hour < ?2"
+	    " FROM %s WHERE hour >= ?1 AND hour < ?2"
 	    " GROUP BY t, %s"
 	    " HAVING sum(delivered) + sum(bounced) + sum(deferred) +"
 	    " sum(deferred_queue) + sum(complaints) + sum(remote_bounces) +"
 	    " sum(sessions) + sum(session_records) + sum(bytes) > 0"
 	    " ORDER BY t, %s",
-	    by_day ? "hour / 24" : "hour", gcols, gcols, gcols);
+	    by_day ? "hour / 24" : "hour", gcols,
+	    ngroup == 1 ? "isp_hour" : "rollup", gcols, gcols);
 	db = cli_open_db(dbpath);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		fatalx("%s: %s", dbpath, sqlite3_errmsg(db));

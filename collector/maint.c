@@ -42,7 +42,7 @@ static void
 maint_run(struct maint *m)
 {
 	int64_t today = time(NULL) / 86400, cut;
-	char *err = NULL, sql[256];
+	char *err = NULL, sql[512];
 	int active;
 
 	if ((active = alerts_update(m->db, today - 1)) >= 0)
@@ -51,8 +51,12 @@ maint_run(struct maint *m)
 	cut = (today - m->retention_days) * 24;
 	snprintf(sql, sizeof(sql), "DELETE FROM rollup WHERE hour < %lld;"
 	    "DELETE FROM host_hour WHERE hour < %lld;"
-	    "DELETE FROM gaps WHERE hour < %lld", (long long)cut,
-	    (long long)cut, (long long)cut);
+	    "DELETE FROM gaps WHERE hour < %lld;"
+	    "DELETE FROM isp_hour WHERE hour < %lld;"
+	    "DELETE FROM isp_host_day WHERE day < %lld;"
+	    "DELETE FROM isp_ip_day WHERE day < %lld", (long long)cut,
+	    (long long)cut, (long long)cut, (long long)cut,
+	    (long long)(cut / 24), (long long)(cut / 24));
 	if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("retention: %s", err);
 		sqlite3_free(err);

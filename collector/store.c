@@ -43,6 +43,7 @@ struct store {
 	sqlite3			*db;
 	sqlite3_stmt		*upsert_rollup;
 	sqlite3_stmt		*upsert_host_hour;
+	sqlite3_stmt		*upsert_agg[3];	/* isp_hour, *_day */
 	sqlite3_stmt		*upsert_gap;
 	sqlite3_stmt		*upsert_host;
 	sqlite3_stmt		*upsert_spool;
@@ -51,11 +52,30 @@ struct store {
 	int			 in_txn;
 };
 
+#define AGG_COLUMNS \
+    " delivered INTEGER NOT NULL DEFAULT 0, bounced INTEGER NOT NULL DEFAULT 0," \
+    " deferred INTEGER NOT NULL DEFAULT 0," \
+    " deferred_queue INTEGER NOT NULL DEFAULT 0," \
+    " complaints INTEGER NOT NULL DEFAULT 0," \
+    " remote_bounces INTEGER NOT NULL DEFAULT 0," \
+    " sessions INTEGER NOT NULL DEFAULT 0," \
+    " session_records INTEGER NOT NULL DEFAULT 0," \
+    " bytes INTEGER NOT NULL DEFAULT 0"
+#define AGG_UPDATE \
+    "delivered=delivered+excluded.delivered," \
+    "bounced=bounced+excluded.bounced,deferred=deferred+excluded.deferred," \
+    "deferred_queue=deferred_queue+excluded.deferred_queue," \
+    "complaints=complaints+excluded.complaints," \
+    "remote_bounces=remote_bounces+excluded.remote_bounces," \
+    "sessions=sessions+excluded.sessions," \
+    "session_records=session_records+excluded.session_records," \
+    "bytes=bytes+excluded.bytes"
+
 static const char schema_sql[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
-    "INSERT OR IGNORE INTO meta VALUES('schema', '1');"
+    "INSERT OR IGNORE INTO meta VALUES('schema', '2');"
     "CREATE TABLE IF NOT EXISTS rollup("
     " hour INTEGER NOT NULL, isp TEXT NOT NULL, host TEXT NOT NULL,"
     " source_ip TEXT NOT NULL,"
@@ -90,11 +110,43 @@ static const char schema_sql[] =
     " records INTEGER NOT NULL DEFAULT 0,"
     " records_read INTEGER, rejected INTEGER, spool_bytes INTEGER,"
     " dropped INTEGER, started INTEGER) WITHOUT ROWID;"
+    /* Pre-aggregated views of rollup, kept in the same transactions, so
+     * the daily review and the ISP exports read a few thousand rows, not
+     * millions, however large the fleet. */
+    "CREATE TABLE IF NOT EXISTS isp_hour(hour INTEGER NOT NULL,"
+    " isp TEXT NOT NULL," AGG_COLUMNS ", PRIMARY KEY(hour, isp))"
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS isp_host_day(day INTEGER NOT NULL,"
+    " isp TEXT NOT NULL, host TEXT NOT NULL," AGG_COLUMNS ","
+    " PRIMARY KEY(day, isp, host)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS isp_ip_day(day INTEGER NOT NULL,"
+    " isp TEXT NOT NULL, source_ip TEXT NOT NULL," AGG_COLUMNS ","
+    " PRIMARY KEY(day, isp, source_ip)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS spools("
     " host TEXT NOT NULL, spool_id TEXT NOT NULL, applied TEXT NOT NULL,"
     " PRIMARY KEY(host, spool_id)) WITHOUT ROWID;";
 
+/* Schema 1 had no aggregate tables: build them from rollup, once. */
+static const char migrate_1_2_sql[] =
+    "BEGIN IMMEDIATE;"
+    "INSERT INTO isp_hour SELECT hour, isp, sum(delivered), sum(bounced),"
+    " sum(deferred), sum(deferred_queue), sum(complaints),"
+    " sum(remote_bounces), sum(sessions), sum(session_records), sum(bytes)"
+    " FROM rollup GROUP BY hour, isp;"
+    "INSERT INTO isp_host_day SELECT hour / 24, isp, host, sum(delivered),"
+    " sum(bounced), sum(deferred), sum(deferred_queue), sum(complaints),"
+    " sum(remote_bounces), sum(sessions), sum(session_records), sum(bytes)"
+    " FROM rollup GROUP BY hour / 24, isp, host;"
+    "INSERT INTO isp_ip_day SELECT hour / 24, isp, source_ip,"
+    " sum(delivered), sum(bounced), sum(deferred), sum(deferred_queue),"
+    " sum(complaints), sum(remote_bounces), sum(sessions),"
+    " sum(session_records), sum(bytes)"
+    " FROM rollup GROUP BY hour / 24, isp, source_ip;"
+    "UPDATE meta SET value = '2' WHERE key = 'schema';"
+    "COMMIT;";
+
 static int	prepare(struct store *, sqlite3_stmt **, const char *);
+static int	schema_version(struct store *);
 static int	load_spools(struct store *);
 static struct spool_state *spool_get(struct store *, const char *,
 		    const char *, int);
@@ -112,6 +164,21 @@ prepare(struct store *s, sqlite3_stmt **st, const char *sql)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = "
+	    "'schema'", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 struct store *
@@ -139,6 +206,15 @@ store_open(const char *path, int readonly)
 		sqlite3_free(err);
 		goto fail;
 	}
+	if (schema_version(s) == 1) {
+		log_info("%s: building the aggregate tables", path);
+		if (sqlite3_exec(s->db, migrate_1_2_sql, NULL, NULL, &err) !=
+		    SQLITE_OK) {
+			log_warnx("%s: migration: %s", path, err);
+			sqlite3_free(err);
+			goto fail;
+		}
+	}
 	if (prepare(s, &s->upsert_rollup,
 	    "INSERT INTO rollup VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
 	    "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22) "
@@ -149,6 +225,15 @@ store_open(const char *path, int readonly)
 	    "session_records=session_records+?12, bytes=bytes+?13,"
 	    "s1=s1+?14, s2=s2+?15, s4=s4+?16, s8=s8+?17, s16=s16+?18,"
 	    "s32=s32+?19, s64=s64+?20, s128=s128+?21, s256=s256+?22") == -1 ||
+	    prepare(s, &s->upsert_agg[0], "INSERT INTO isp_hour VALUES(?1,?2,"
+	    "?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT(hour,isp) DO UPDATE "
+	    "SET " AGG_UPDATE) == -1 ||
+	    prepare(s, &s->upsert_agg[1], "INSERT INTO isp_host_day VALUES("
+	    "?1/24,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT(day,isp,"
+	    "host) DO UPDATE SET " AGG_UPDATE) == -1 ||
+	    prepare(s, &s->upsert_agg[2], "INSERT INTO isp_ip_day VALUES("
+	    "?1/24,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT(day,isp,"
+	    "source_ip) DO UPDATE SET " AGG_UPDATE) == -1 ||
 	    prepare(s, &s->upsert_host_hour,
 	    "INSERT INTO host_hour VALUES(?1,?2,?3,?4,?5) "
 	    "ON CONFLICT(hour,host) DO UPDATE SET received=received+?3,"
@@ -198,6 +283,9 @@ store_close(struct store *s)
 		return;
 	sqlite3_finalize(s->upsert_rollup);
 	sqlite3_finalize(s->upsert_host_hour);
+	sqlite3_finalize(s->upsert_agg[0]);
+	sqlite3_finalize(s->upsert_agg[1]);
+	sqlite3_finalize(s->upsert_agg[2]);
 	sqlite3_finalize(s->upsert_gap);
 	sqlite3_finalize(s->upsert_host);
 	sqlite3_finalize(s->upsert_spool);
@@ -469,7 +557,7 @@ store_write_rollup(struct store *s, const struct rollup *r,
 	const struct host_row *hr;
 	sqlite3_stmt *st = s->upsert_rollup;
 	size_t i;
-	int k;
+	int k, a;
 
 	for (i = 0; (row = rollup_row_at(r, i)) != NULL; i++) {
 		sqlite3_bind_int64(st, 1, row->hour);
@@ -482,6 +570,20 @@ store_write_rollup(struct store *s, const struct rollup *r,
 			    (sqlite3_int64)row->c[k]);
 		if (step_done(s, st, "rollup") == -1)
 			return -1;
+		for (a = 0; a < 3; a++) {
+			sqlite3_stmt *ag = s->upsert_agg[a];
+
+			sqlite3_bind_int64(ag, 1, row->hour);
+			sqlite3_bind_text(ag, 2, isp_name(isps, row->isp), -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(ag, 3, a == 2 ? row->source_ip :
+			    row->host, -1, SQLITE_STATIC);
+			for (k = 0; k <= RC_BYTES; k++)
+				sqlite3_bind_int64(ag, 4 + k,
+				    (sqlite3_int64)row->c[k]);
+			if (step_done(s, ag, "aggregates") == -1)
+				return -1;
+		}
 	}
 	st = s->upsert_host_hour;
 	for (i = 0; (hr = rollup_host_row_at(r, i)) != NULL; i++) {
@@ -561,20 +663,4 @@ store_rollback(struct store *s)
 	/* The in-memory notes may include batches that were not committed. */
 	if (load_spools(s) == -1)
 		fatalx("cannot reload the applied-batch state");
-}
-
-int64_t
-store_prune(struct store *s, int64_t before_hour)
-{
-	sqlite3_stmt *st;
-	int64_t n = 0;
-
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM rollup WHERE hour < ?1",
-	    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, before_hour);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		n = sqlite3_changes(s->db);
-	sqlite3_finalize(st);
-	return n;
 }

@@ -42,7 +42,4 @@ int		 store_write_rollup(struct store *, const struct rollup *,
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 
-/* Delete rollup rows older than the given hour.  Returns rows deleted. */
-int64_t		 store_prune(struct store *, int64_t before_hour);
-
 #endif
