@@ -14,6 +14,8 @@ sqlite3	*cli_open_db(const char *path);
 int	cmd_export(int, char **);
 int	cmd_gaps(int, char **);
 int	cmd_hosts(int, char **);
+int	cmd_report(int, char **);
+int	cmd_trend(int, char **);
 int	cmd_alerts(int, char **);
 
 #endif

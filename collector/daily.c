@@ -153,6 +153,7 @@ daily_load(sqlite3 *db, int64_t first, size_t n, int hourly,
 	    isp != NULL ? " AND isp = ?3" : "", keys[by]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("query: %s", sqlite3_errmsg(db));
+		daily_free(t);
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, lo);

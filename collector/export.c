@@ -17,7 +17,7 @@
 #include "ptime.h"
 
 static void	csv_cell(struct outbuf *, const char *);
-static void	run_query(sqlite3 *, sqlite3_stmt *, int, int, int);
+static void	run_query(sqlite3 *, sqlite3_stmt *, int, int);
 static int	day_arg(const char *, const char *, int64_t *);
 
 /* RFC 4180: quote only what needs it. */
@@ -50,18 +50,16 @@ day_arg(const char *opt, const char *s, int64_t *day)
 }
 
 /*
- * Print rows: column 0 is an hour number (or a day number if by_day, or a
- * UNIX time if ntime == 2), the next ntext columns text, the rest numbers.
+ * Print rows: column 0 is an hour number (time_kind 0), a day number (1)
+ * or text (2); the next ntext columns are text, the rest numbers.
  */
 static void
-run_query(sqlite3 *db, sqlite3_stmt *st, int time_kind, int ntext,
-    int header_done)
+run_query(sqlite3 *db, sqlite3_stmt *st, int time_kind, int ntext)
 {
 	struct outbuf o;
 	char iso[32];
 	int rc, i, n;
 
-	(void)header_done;
 	outbuf_init(&o, 1);
 	n = sqlite3_column_count(st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -177,7 +175,7 @@ cmd_export(int argc, char **argv)
 	printf("%s,%s,delivered,bounced,deferred,deferred_queue,complaints,"
 	    "remote_bounces,sessions,session_records,bytes\n", by, group);
 	fflush(stdout);
-	run_query(db, st, by_day, ngroup, 1);
+	run_query(db, st, by_day, ngroup);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return 0;
@@ -210,7 +208,7 @@ cmd_gaps(int argc, char **argv)
 		fatalx("%s: %s", dbpath, sqlite3_errmsg(db));
 	printf("hour,host,dropped,reason\n");
 	fflush(stdout);
-	run_query(db, st, 0, 1, 1);
+	run_query(db, st, 0, 1);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return 0;
@@ -247,7 +245,7 @@ cmd_hosts(int argc, char **argv)
 	printf("host,last_batch,last_seen,batches,records,records_read,"
 	    "rejected,spool_bytes,dropped,started\n");
 	fflush(stdout);
-	run_query(db, st, 2, 3, 1);
+	run_query(db, st, 2, 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return 0;

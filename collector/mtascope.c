@@ -22,7 +22,9 @@ static const struct {
 	{ "export",	cmd_export,	"hourly or daily counters as CSV" },
 	{ "gaps",	cmd_gaps,	"records dropped at the hosts, by hour" },
 	{ "hosts",	cmd_hosts,	"each host's last batch and counters" },
-	{ "alerts",	cmd_alerts,	"the alert rules for a day, and history" },
+	{ "report",	cmd_report,	"daily review against D-1 and 7 days" },
+	{ "trend",	cmd_trend,	"deferral and msgs/session trends" },
+	{ "alerts",	cmd_alerts,	"alerts for a day, with their history" },
 };
 
 static void	usage(int) __attribute__((noreturn));

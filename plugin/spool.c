@@ -423,8 +423,11 @@ lane_mark_done(struct lane *l, uint64_t lo, uint64_t hi)
 	for (j = 0; j < l->ndone && l->done[j] <= l->cursor + 1; j++)
 		if (l->done[j] == l->cursor + 1)
 			l->cursor++;
-	memmove(l->done, l->done + j, (l->ndone - j) * sizeof(*l->done));
-	l->ndone -= j;
+	if (j > 0) {
+		memmove(l->done, l->done + j, (l->ndone - j) *
+		    sizeof(*l->done));
+		l->ndone -= j;
+	}
 }
 
 /* The next frame of lane l, if one is ready.  Called with mtx held. */
