@@ -20,6 +20,7 @@
 
 static void	wrap(struct outbuf *, const char *, const char *);
 static void	day_str(int64_t, char *);
+static void	json_id(struct outbuf *, const struct alert *, int);
 static void	print_json(struct outbuf *, int64_t, const struct alert_list *,
 		    const struct alert_list *);
 
@@ -62,6 +63,20 @@ wrap(struct outbuf *o, const char *prefix, const char *text)
 	outbuf_char(o, '\n');
 }
 
+/* Opens an alert's object with the fields that identify it. */
+static void
+json_id(struct outbuf *o, const struct alert *a, int comma)
+{
+	outbuf_str(o, comma ? ",{\"rule\":" : "{\"rule\":");
+	outbuf_json_str(o, a->rule, strlen(a->rule));
+	outbuf_str(o, ",\"isp\":");
+	outbuf_json_str(o, a->isp, strlen(a->isp));
+	outbuf_str(o, ",\"scope\":");
+	outbuf_json_str(o, a->scope, strlen(a->scope));
+	outbuf_str(o, ",\"subject\":");
+	outbuf_json_str(o, a->subject, strlen(a->subject));
+}
+
 static void
 print_json(struct outbuf *o, int64_t day, const struct alert_list *now,
     const struct alert_list *stored)
@@ -82,15 +97,7 @@ print_json(struct outbuf *o, int64_t day, const struct alert_list *now,
 			    stored->a[j].cleared < 0)
 				first = stored->a[j].first_seen;
 		day_str(first, d);
-		outbuf_str(o, i ? ",{" : "{");
-		outbuf_str(o, "\"rule\":");
-		outbuf_json_str(o, a->rule, strlen(a->rule));
-		outbuf_str(o, ",\"isp\":");
-		outbuf_json_str(o, a->isp, strlen(a->isp));
-		outbuf_str(o, ",\"scope\":");
-		outbuf_json_str(o, a->scope, strlen(a->scope));
-		outbuf_str(o, ",\"subject\":");
-		outbuf_json_str(o, a->subject, strlen(a->subject));
+		json_id(o, a, i > 0);
 		outbuf_str(o, ",\"first_seen\":\"");
 		outbuf_str(o, d);
 		outbuf_str(o, "\",\"evidence\":");
@@ -106,15 +113,7 @@ print_json(struct outbuf *o, int64_t day, const struct alert_list *now,
 		if (a->cleared < 0)
 			continue;
 		day_str(a->cleared, d);
-		outbuf_str(o, j++ ? ",{" : "{");
-		outbuf_str(o, "\"rule\":");
-		outbuf_json_str(o, a->rule, strlen(a->rule));
-		outbuf_str(o, ",\"isp\":");
-		outbuf_json_str(o, a->isp, strlen(a->isp));
-		outbuf_str(o, ",\"scope\":");
-		outbuf_json_str(o, a->scope, strlen(a->scope));
-		outbuf_str(o, ",\"subject\":");
-		outbuf_json_str(o, a->subject, strlen(a->subject));
+		json_id(o, a, j++ > 0);
 		outbuf_str(o, ",\"cleared\":\"");
 		outbuf_str(o, d);
 		outbuf_str(o, "\",\"clean_days\":");

@@ -19,6 +19,8 @@
 static void	csv_cell(struct outbuf *, const char *);
 static void	run_query(sqlite3 *, sqlite3_stmt *, int, int);
 static int	day_arg(const char *, const char *, int64_t *);
+static int	db_listing(int, char **, const char *, const char *,
+		    const char *, int, int);
 
 /* RFC 4180: quote only what needs it. */
 static void
@@ -181,8 +183,10 @@ cmd_export(int argc, char **argv)
 	return 0;
 }
 
-int
-cmd_gaps(int argc, char **argv)
+/* A listing with no option but --db: run sql and print it under header. */
+static int
+db_listing(int argc, char **argv, const char *name, const char *header,
+    const char *sql, int time_kind, int ntext)
 {
 	static const struct option longopts[] = {
 		{ "db",		required_argument,	NULL, 'd' },
@@ -196,57 +200,40 @@ cmd_gaps(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch != 'd') {
-			fprintf(stderr, "usage: mtascope gaps [--db PATH]\n");
+			fprintf(stderr, "usage: mtascope %s [--db PATH]\n",
+			    name);
 			return 2;
 		}
 		dbpath = optarg;
 	}
 	db = cli_open_db(dbpath);
-	if (sqlite3_prepare_v2(db, "SELECT hour, host, dropped, reason FROM "
-	    "gaps WHERE dropped > 0 ORDER BY hour, host", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		fatalx("%s: %s", dbpath, sqlite3_errmsg(db));
-	printf("hour,host,dropped,reason\n");
+	printf("%s\n", header);
 	fflush(stdout);
-	run_query(db, st, 0, 1);
+	run_query(db, st, time_kind, ntext);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return 0;
 }
 
 int
+cmd_gaps(int argc, char **argv)
+{
+	return db_listing(argc, argv, "gaps", "hour,host,dropped,reason",
+	    "SELECT hour, host, dropped, reason FROM gaps WHERE dropped > 0"
+	    " ORDER BY hour, host", 0, 1);
+}
+
+int
 cmd_hosts(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "db",		required_argument,	NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *dbpath = CLI_DEFAULT_DB;
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int ch;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'd') {
-			fprintf(stderr, "usage: mtascope hosts [--db PATH]\n");
-			return 2;
-		}
-		dbpath = optarg;
-	}
-	db = cli_open_db(dbpath);
-	if (sqlite3_prepare_v2(db, "SELECT host,"
+	return db_listing(argc, argv, "hosts", "host,last_batch,last_seen,"
+	    "batches,records,records_read,rejected,spool_bytes,dropped,started",
+	    "SELECT host,"
 	    " strftime('%Y-%m-%dT%H:%M:%SZ', last_batch, 'unixepoch'),"
 	    " strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch'),"
 	    " batches, records, records_read, rejected, spool_bytes, dropped,"
 	    " strftime('%Y-%m-%dT%H:%M:%SZ', started, 'unixepoch')"
-	    " FROM hosts ORDER BY host", -1, &st, NULL) != SQLITE_OK)
-		fatalx("%s: %s", dbpath, sqlite3_errmsg(db));
-	printf("host,last_batch,last_seen,batches,records,records_read,"
-	    "rejected,spool_bytes,dropped,started\n");
-	fflush(stdout);
-	run_query(db, st, 2, 3);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return 0;
+	    " FROM hosts ORDER BY host", 2, 3);
 }

@@ -267,6 +267,12 @@ deliver_fd(struct settings *s, int fd, struct pipeline_stats *st)
 	deadline = time(NULL) + s->drain_timeout;
 	for (;;) {
 		spool_get_stats(sp, &ss);
+		if (ss.pending == 0 && !s->p.replay) {
+			/* Done with ours: take over what an exited pipe left
+			 * (a `pmta reload`) before calling it a day. */
+			spool_adopt_orphans(sp);
+			spool_get_stats(sp, &ss);
+		}
 		if (ss.pending == 0 || time(NULL) >= deadline)
 			break;
 		nanosleep(&nap, NULL);

@@ -81,6 +81,8 @@ void		 spool_frame_done(struct spool *, struct spool_frame *);
 void		 spool_frame_release(struct spool *, struct spool_frame *);
 
 void		 spool_get_stats(struct spool *, struct spool_stats *);
+/* Adopt, now, lanes whose process has exited, to deliver what they left. */
+void		 spool_adopt_orphans(struct spool *);
 /* Write everything queued and fsync it; wait until done. */
 void		 spool_flush(struct spool *);
 /* Stop handing out frames (senders see -1). */

@@ -124,7 +124,6 @@ struct spool {
 int	lane_adopt(struct spool *, const char *name, int writing);
 void	lane_mark_done(struct lane *, uint64_t lo, uint64_t hi);
 void	lane_save_cursor(struct lane *);
-void	spool_adopt_orphans(struct spool *);
 /* spool_write.c */
 void	*spool_writer_main(void *);
 int	 fsync_dir(const char *);
