@@ -92,7 +92,7 @@ static void
 fleet_day(struct fixture *f, int64_t day, const char *isp, double defer,
     int hosts)
 {
-	char host[16], ip[16];
+	char host[32], ip[32];
 	long att = 20000, dfr, bnc, dlv;
 	int h;
 
@@ -293,7 +293,7 @@ test_session_collapse_with_volume_held(void **state)
 		fleet_day(f, d, "google", 0.03, 4);
 	/* Same volume, 8 messages per session. */
 	for (h = 1; h <= 4; h++) {
-		char host[16], ip[16];
+		char host[32], ip[32];
 
 		snprintf(host, sizeof(host), "mta%02d", h);
 		snprintf(ip, sizeof(ip), "10.0.0.%d", h);
