@@ -150,6 +150,7 @@ static int	schema_version(struct store *);
 static int	load_spools(struct store *);
 static struct spool_state *spool_get(struct store *, const char *,
 		    const char *, int);
+static void	ranges_room(struct spool_state *);
 static int	ranges_parse(struct spool_state *, const char *);
 static int	ranges_add(struct spool_state *, uint64_t);
 static int	ranges_has(const struct spool_state *, uint64_t);
@@ -301,6 +302,22 @@ store_db(struct store *s)
 	return s->db;
 }
 
+/* Room for one more range. */
+static void
+ranges_room(struct spool_state *sp)
+{
+	size_t nc;
+	struct range *nr;
+
+	if (sp->n < sp->cap)
+		return;
+	nc = sp->cap ? sp->cap * 2 : 4;
+	if ((nr = reallocarray(sp->r, nc, sizeof(*nr))) == NULL)
+		fatal("store");
+	sp->r = nr;
+	sp->cap = nc;
+}
+
 /* "1-500,502-900" */
 static int
 ranges_parse(struct spool_state *sp, const char *text)
@@ -323,15 +340,7 @@ ranges_parse(struct spool_state *sp, const char *text)
 		}
 		if (hi < lo)
 			return -1;
-		if (sp->n == sp->cap) {
-			size_t nc = sp->cap ? sp->cap * 2 : 4;
-			struct range *nr;
-
-			if ((nr = reallocarray(sp->r, nc, sizeof(*nr))) == NULL)
-				fatal("store");
-			sp->r = nr;
-			sp->cap = nc;
-		}
+		ranges_room(sp);
 		sp->r[sp->n].lo = lo;
 		sp->r[sp->n].hi = hi;
 		sp->n++;
@@ -382,15 +391,7 @@ ranges_add(struct spool_state *sp, uint64_t seq)
 		sp->r[i].lo = seq;
 		return 0;
 	}
-	if (sp->n == sp->cap) {
-		size_t nc = sp->cap ? sp->cap * 2 : 4;
-		struct range *nr;
-
-		if ((nr = reallocarray(sp->r, nc, sizeof(*nr))) == NULL)
-			fatal("store");
-		sp->r = nr;
-		sp->cap = nc;
-	}
+	ranges_room(sp);
 	memmove(&sp->r[i + 1], &sp->r[i], (sp->n - i) * sizeof(*sp->r));
 	sp->r[i].lo = sp->r[i].hi = seq;
 	sp->n++;

@@ -105,6 +105,23 @@ rng_range(struct rng *r, uint32_t lo, uint32_t hi)
 	return lo + rng_below(r, hi - lo + 1);
 }
 
+/* Index drawn from a cumulative weight table cum[0..n). */
+static inline uint32_t
+pick_cum(const uint32_t *cum, uint32_t n, struct rng *r)
+{
+	uint32_t x = rng_below(r, cum[n - 1]), lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (cum[mid] > x)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 static inline double
 rng_unit(struct rng *r)
 {

@@ -349,22 +349,6 @@ fleet_set_silent(struct sim_fleet *f, const struct sim_opts *o,
 	return -1;
 }
 
-static uint32_t
-pick_cum(const uint32_t *cum, uint32_t n, struct rng *r)
-{
-	uint32_t x = rng_below(r, cum[n - 1]), lo = 0, hi = n - 1;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (cum[mid] > x)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
 int64_t
 fleet_pick_time(const struct sim_host *h, int64_t day_start, struct rng *r)
 {

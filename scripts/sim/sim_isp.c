@@ -645,22 +645,6 @@ world_isp_by_name(const char *name)
 	return -1;
 }
 
-static uint32_t
-pick_cum(const uint32_t *cum, uint32_t n, struct rng *r)
-{
-	uint32_t x = rng_below(r, cum[n - 1]), lo = 0, hi = n - 1;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (cum[mid] > x)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
 int
 world_pick_class(const struct sim_world *w, struct rng *r)
 {
