@@ -54,6 +54,7 @@ static int	 read_hdr(struct spool *, struct seg *, uint64_t,
 static void	 report_corrupt(struct spool *, struct seg *, uint64_t,
 		    const char *);
 static void	 gaps_load(struct spool *, struct lane *);
+static uint64_t	 resync(struct spool *, struct seg *, uint64_t);
 static void	 gaps_save(struct spool *);
 
 void
@@ -258,8 +259,12 @@ lane_last_seq(struct spool *sp, struct lane *l)
 		return last;
 	if (s->first_seq > 0 && s->first_seq - 1 > last)
 		last = s->first_seq - 1;
-	while (read_hdr(sp, s, off, &h) == 0 &&
-	    off + FRAME_HDR + h.len <= s->size) {
+	while (off < s->size) {
+		if (read_hdr(sp, s, off, &h) == -1 ||
+		    off + FRAME_HDR + h.len > s->size) {
+			off = resync(sp, s, off + 1);
+			continue;
+		}
 		if (h.seq > last)
 			last = h.seq;
 		off += FRAME_HDR + h.len;
@@ -391,6 +396,48 @@ read_hdr(struct spool *sp, struct seg *s, uint64_t off, struct frame_hdr *h)
 	return 0;
 }
 
+/*
+ * After a damaged header, the offset of the next frame whose header and
+ * checksum are both right, or the segment's size if there is none.  A
+ * magic number inside a payload does not fool it: the checksum must hold.
+ */
+static uint64_t
+resync(struct spool *sp, struct seg *s, uint64_t off)
+{
+	static const uint8_t magic[4] = { 0x46, 0x53, 0x54, 0x4d };
+	struct frame_hdr h;
+	uint8_t chunk[65536], *buf;
+	uint32_t m = FRAME_MAGIC, crc;
+	ssize_t n;
+	size_t i;
+	int ok;
+
+	memcpy(chunk, &m, 4);
+	if (memcmp(chunk, magic, 4) != 0)
+		return s->size;		/* magic bytes are little-endian */
+	while (off + FRAME_HDR <= s->size) {
+		if ((n = pread(s->fd, chunk, sizeof(chunk), (off_t)off)) <= 3)
+			break;
+		for (i = 0; i + 4 <= (size_t)n; i++) {
+			if (memcmp(chunk + i, magic, 4) != 0 ||
+			    read_hdr(sp, s, off + i, &h) == -1 ||
+			    off + i + FRAME_HDR + h.len > s->size)
+				continue;
+			if ((buf = malloc(h.len ? h.len : 1)) == NULL)
+				fatal("spool frame");
+			ok = pread(s->fd, buf, h.len, (off_t)(off + i +
+			    FRAME_HDR)) == (ssize_t)h.len;
+			crc = crc32c(crc32c(0, &h.seq, sizeof(h.seq)), buf,
+			    h.len);
+			free(buf);
+			if (ok && crc == h.crc)
+				return off + i;
+		}
+		off += (uint64_t)n - 3;
+	}
+	return s->size;
+}
+
 /* Record seqs lo..hi as done and advance the cursor over them. */
 void
 lane_mark_done(struct lane *l, uint64_t lo, uint64_t hi)
@@ -445,9 +492,18 @@ lane_next(struct spool *sp, struct lane *l, struct spool_frame *f)
 		    l->roff + FRAME_HDR + h.len > s->size) {
 			if (!s->closed)
 				return 0;	/* the writer is not done */
-			if (l->roff < s->size)
-				report_corrupt(sp, s, l->roff,
-				    "torn or invalid frame at the tail");
+			if (l->roff < s->size) {
+				uint64_t next = resync(sp, s, l->roff + 1);
+
+				report_corrupt(sp, s, l->roff, next < s->size ?
+				    "invalid frame header; resumed at the next "
+				    "valid frame" : "torn or invalid frame at "
+				    "the tail");
+				if (next < s->size) {
+					l->roff = next;
+					continue;
+				}
+			}
 			l->rseg = TAILQ_NEXT(s, entry);
 			l->roff = 0;
 			lane_reap(sp, l);
@@ -701,7 +757,7 @@ spool_get_stats(struct spool *sp, struct spool_stats *st)
 	pthread_mutex_lock(&sp->mtx);
 	TAILQ_FOREACH(l, &sp->lanes, entry) {
 		st->lanes++;
-		if (l->writing)
+		if (l->writing && sp->wlast_seq > l->cursor + l->ndone)
 			st->pending += sp->wlast_seq - l->cursor - l->ndone;
 		else if (!TAILQ_EMPTY(&l->segs) || l->inflight > 0)
 			st->pending++;
