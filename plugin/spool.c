@@ -757,9 +757,11 @@ spool_get_stats(struct spool *sp, struct spool_stats *st)
 	pthread_mutex_lock(&sp->mtx);
 	TAILQ_FOREACH(l, &sp->lanes, entry) {
 		st->lanes++;
-		if (l->writing && sp->wlast_seq > l->cursor + l->ndone)
-			st->pending += sp->wlast_seq - l->cursor - l->ndone;
-		else if (!TAILQ_EMPTY(&l->segs) || l->inflight > 0)
+		if (l->writing) {
+			if (sp->wlast_seq > l->cursor + l->ndone)
+				st->pending += sp->wlast_seq - l->cursor -
+				    l->ndone;
+		} else if (!TAILQ_EMPTY(&l->segs) || l->inflight > 0)
 			st->pending++;
 	}
 	st->corrupt = sp->corrupt;
