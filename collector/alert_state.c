@@ -7,8 +7,9 @@
  * alert is still shown for four weeks with its days of clean operation,
  * because an ISP's trust comes back over 2-4 weeks, not overnight.  If it
  * fires again it starts over.  Days are evaluated in order and the last
- * one is remembered, so a collector that was down, or a backfill of a
- * month, catches up day by day.
+ * one is remembered, so a collector that was down catches up day by day;
+ * records that arrive for a day already evaluated (a backfill) reopen the
+ * evaluation from that day.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,24 @@ alerts_update(sqlite3 *db, int64_t through)
 	}
 	window_free(&w);
 	return active;
+}
+
+void
+alerts_reopen(sqlite3 *db, int64_t day)
+{
+	char sql[512];
+	long long d = (long long)day;
+
+	/* Forget what was decided from `day` on; it is decided again. */
+	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;"
+	    "UPDATE meta SET value = %lld WHERE key = 'alerts_through'"
+	    " AND CAST(value AS INTEGER) >= %lld;"
+	    "DELETE FROM alerts WHERE first_seen >= %lld;"
+	    "UPDATE alerts SET cleared = NULL WHERE cleared >= %lld;"
+	    "UPDATE alerts SET last_seen = %lld WHERE last_seen >= %lld;"
+	    "COMMIT", d - 1, d, d, d, d - 1, d);
+	if (exec(db, alerts_schema) == -1 || exec(db, sql) == -1)
+		exec(db, "ROLLBACK");
 }
 
 int

@@ -38,6 +38,8 @@ void	alerts_free(struct alert_list *);
  * alert cleared.  db must be writable.  Returns active alerts, or -1.
  */
 int	alerts_update(sqlite3 *, int64_t through);
+/* Records arrived for `day`: evaluate again from there (a backfill). */
+void	alerts_reopen(sqlite3 *, int64_t day);
 /* Stored alerts active on `day` or cleared within 28 days before it. */
 int	alerts_stored(sqlite3 *, int64_t day, struct alert_list *);
 

@@ -207,7 +207,8 @@ cmd_alerts(int argc, char **argv)
 			    "typically takes 2-4 weeks of clean operation):\n");
 		day_str(a->cleared, d);
 		snprintf(head, sizeof(head), "  [%s] %s, %s%s%s: cleared %s, "
-		    "%lld days clean\n", a->rule, a->isp, a->scope,
+		    "%lld days clean\n", a->rule,
+		    strcmp(a->isp, "*") ? a->isp : "all ISPs", a->scope,
 		    a->subject[0] ? " " : "", a->subject, d,
 		    (long long)(day - a->cleared + 1));
 		outbuf_str(&o, head);

@@ -187,7 +187,10 @@ commit_group(struct ingest *in, struct work *group)
 	Mtascope__V1__Batch *b;
 	struct ingest_stats d = { 0 };
 	int64_t now = time(NULL);
+	size_t i;
 	int ok;
+
+	d.earliest_day = -1;
 
 	rollup_clear(in->rollup);
 	ok = store_begin(in->store) == 0;
@@ -208,6 +211,11 @@ commit_group(struct ingest *in, struct work *group)
 		rollup_add_batch(in->rollup, b);
 		d.batches++;
 		d.records += b->records != NULL ? b->records->n_type : 0;
+		for (i = 0; b->records != NULL && i < b->records->n_type; i++)
+			if (d.earliest_day < 0 ||
+			    b->records->time_logged[i] / 86400 < d.earliest_day)
+				d.earliest_day = b->records->time_logged[i] /
+				    86400;
 	}
 	if (ok && store_write_rollup(in->store, in->rollup, in->isps) == -1)
 		ok = 0;
@@ -236,6 +244,9 @@ commit_group(struct ingest *in, struct work *group)
 	in->stats.retried += d.retried;
 	in->stats.records += d.records;
 	in->stats.commits += ok;
+	if (d.earliest_day >= 0 && (in->stats.earliest_day < 0 ||
+	    d.earliest_day < in->stats.earliest_day))
+		in->stats.earliest_day = d.earliest_day;
 	pthread_mutex_unlock(&in->mtx);
 }
 
@@ -275,6 +286,7 @@ ingest_start(const char *url, struct store *store,
 	in->isps = isps;
 	in->max_frame = max_frame;
 	in->queue_tail = &in->queue_head;
+	in->stats.earliest_day = -1;
 	in->rollup = rollup_new(isps);
 	pthread_mutex_init(&in->mtx, NULL);
 	pthread_cond_init(&in->cond, NULL);
@@ -333,6 +345,18 @@ ingest_stop(struct ingest *in)
 	pthread_cond_destroy(&in->cond);
 	free(in->works);
 	free(in);
+}
+
+int64_t
+ingest_take_earliest_day(struct ingest *in)
+{
+	int64_t d;
+
+	pthread_mutex_lock(&in->mtx);
+	d = in->stats.earliest_day;
+	in->stats.earliest_day = -1;
+	pthread_mutex_unlock(&in->mtx);
+	return d;
 }
 
 void

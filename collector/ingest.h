@@ -18,6 +18,7 @@ struct ingest_stats {
 	uint64_t	retried;	/* answered "retry" after a failed commit */
 	uint64_t	records;
 	uint64_t	commits;
+	int64_t		earliest_day;	/* of records applied; -1 if none */
 };
 
 struct ingest;
@@ -27,5 +28,7 @@ struct ingest	*ingest_start(const char *url, struct store *,
 		    int contexts);
 void		 ingest_stop(struct ingest *);
 void		 ingest_get_stats(struct ingest *, struct ingest_stats *);
+/* The earliest day records were applied to since the last call, or -1. */
+int64_t		 ingest_take_earliest_day(struct ingest *);
 
 #endif

@@ -41,10 +41,12 @@ static void	 maint_run(struct maint *);
 static void
 maint_run(struct maint *m)
 {
-	int64_t today = time(NULL) / 86400, cut;
+	int64_t today = time(NULL) / 86400, cut, day;
 	char *err = NULL, sql[512];
-	int active;
+	int active, before;
 
+	if ((day = ingest_take_earliest_day(m->ingest)) >= 0)
+		alerts_reopen(m->db, day);
 	if ((active = alerts_update(m->db, today - 1)) >= 0)
 		log_info("alerts: evaluated through yesterday: %d firing",
 		    active);
@@ -57,12 +59,13 @@ maint_run(struct maint *m)
 	    "DELETE FROM isp_ip_day WHERE day < %lld", (long long)cut,
 	    (long long)cut, (long long)cut, (long long)cut,
 	    (long long)(cut / 24), (long long)(cut / 24));
+	before = sqlite3_total_changes(m->db);
 	if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("retention: %s", err);
 		sqlite3_free(err);
-	} else if (sqlite3_changes(m->db) > 0)
-		log_info("retention: pruned rows older than %d days",
-		    m->retention_days);
+	} else if (sqlite3_total_changes(m->db) > before)
+		log_info("retention: pruned %d rows older than %d days",
+		    sqlite3_total_changes(m->db) - before, m->retention_days);
 }
 
 static void *

@@ -372,6 +372,35 @@ test_history_first_seen_and_cleared(void **state)
 	assert_int_equal(alerts_update(f->db, LAST), 0);
 }
 
+static void
+test_backfill_reopens_history(void **state)
+{
+	struct fixture *f = *state;
+	struct alert_list l;
+	int64_t d;
+	int h;
+
+	for (d = DAY0; d <= LAST; d++)
+		fleet_day(f, d, "yahoo", d == LAST - 3 ? 0.10 : 0.03, 4);
+	aggregate(f);
+	assert_int_equal(alerts_update(f->db, LAST), 0);
+	/* A backfill brings LAST-3's missing deliveries: the rate was 3%. */
+	for (h = 1; h <= 4; h++) {
+		char host[32], ip[32];
+
+		snprintf(host, sizeof(host), "mta%02d", h);
+		snprintf(ip, sizeof(ip), "10.0.0.%d", h);
+		put(f, LAST - 3, "yahoo", host, ip, 46667, 0, 0, 0, 583,
+		    46667);
+	}
+	aggregate(f);
+	alerts_reopen(f->db, LAST - 3);
+	assert_int_equal(alerts_update(f->db, LAST), 0);
+	assert_int_equal(alerts_stored(f->db, LAST, &l), 0);
+	assert_int_equal(l.n, 0);
+	alerts_free(&l);
+}
+
 int
 main(void)
 {
@@ -398,6 +427,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_history_first_seen_and_cleared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfill_reopens_history,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
