@@ -24,6 +24,7 @@ COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c common/config.c \
 PIPE_LIB_SRC	= plugin/csv.c plugin/record.c \
 		  plugin/session.c plugin/batch.c plugin/dump.c \
 		  plugin/pipeline.c plugin/spool.c plugin/spool_write.c \
+		  plugin/spool_gaps.c \
 		  plugin/sender.c
 COLLECTOR_LIB_SRC = collector/isp.c collector/rollup.c collector/store.c \
 		  collector/validate.c

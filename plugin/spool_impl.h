@@ -124,6 +124,9 @@ struct spool {
 int	lane_adopt(struct spool *, const char *name, int writing);
 void	lane_mark_done(struct lane *, uint64_t lo, uint64_t hi);
 void	lane_save_cursor(struct lane *);
+/* spool_gaps.c */
+void	gaps_load(struct spool *, struct lane *);
+void	gaps_save(struct spool *);
 /* spool_write.c */
 void	*spool_writer_main(void *);
 int	 fsync_dir(const char *);
