@@ -10,10 +10,11 @@
  *
  * Open sessions live in a chained hash table for lookup and in a binary
  * min-heap on their latest time for the clock rule, so each record costs
- * one hash lookup and at most a heap sift.  Nodes are recycled through a
- * free list: memory grows only with the peak number of open sessions, and
- * that is capped (the oldest is closed early, and counted) so a stream of
- * random IP pairs cannot exhaust memory.
+ * one hash lookup and at most a heap sift.  A node holds its four strings
+ * inline, sized to fit, and is allocated once per session (not per
+ * record).  The number open at once is capped (the oldest is closed
+ * early, and counted) so that a stream of random IP pairs, or one whose
+ * time steps backwards and so never ages its sessions out, stays small.
  */
 #include "session.h"
 
@@ -26,7 +27,7 @@
 #include "log.h"
 
 struct sess {
-	struct sess	*next;		/* hash chain or free list */
+	struct sess	*next;		/* hash chain */
 	uint64_t	 id;
 	int64_t		 first;
 	int64_t		 last;
@@ -34,11 +35,13 @@ struct sess {
 	uint32_t	 hash;
 	size_t		 heap_idx;
 	uint8_t		 src_n, dst_n, domain_n, mta_n;
-	char		 src[MTA_MAX_SHORT];
-	char		 dst[MTA_MAX_SHORT];
-	char		 domain[MTA_MAX_DOMAIN];
-	char		 mta[MTA_MAX_DOMAIN];
+	char		 str[];		/* src, dst, domain, mta */
 };
+
+#define S_SRC(s)	((s)->str)
+#define S_DST(s)	((s)->str + (s)->src_n)
+#define S_DOMAIN(s)	((s)->str + (s)->src_n + (s)->dst_n)
+#define S_MTA(s)	(S_DOMAIN(s) + (s)->domain_n)
 
 struct sessions {
 	int64_t		 gap;
@@ -53,17 +56,15 @@ struct sessions {
 	struct sess	**heap;
 	size_t		 nopen;
 	size_t		 heapcap;
-	struct sess	*free;
 };
 
 static uint32_t		pair_hash(struct slice, struct slice);
-static struct sess	*sess_alloc(struct sessions *);
+static struct sess	*sess_new(const struct record *);
 static void		sess_close(struct sessions *, struct sess *);
 static void		heap_up(struct sessions *, size_t);
 static void		heap_down(struct sessions *, size_t);
 static void		heap_swap(struct sessions *, size_t, size_t);
 static void		table_grow(struct sessions *);
-static void		copy_field(char *, uint8_t *, size_t, struct slice);
 
 struct sessions *
 sessions_new(int64_t gap, session_closefn fn, void *arg)
@@ -88,17 +89,12 @@ sessions_new(int64_t gap, session_closefn fn, void *arg)
 void
 sessions_free(struct sessions *ss)
 {
-	struct sess *s, *next;
 	size_t i;
 
 	if (ss == NULL)
 		return;
 	for (i = 0; i < ss->nopen; i++)
 		free(ss->heap[i]);
-	for (s = ss->free; s != NULL; s = next) {
-		next = s->next;
-		free(s);
-	}
 	free(ss->heap);
 	free(ss->buckets);
 	free(ss);
@@ -132,26 +128,26 @@ pair_hash(struct slice a, struct slice b)
 	return h;
 }
 
-static void
-copy_field(char *dst, uint8_t *dstn, size_t cap, struct slice s)
-{
-	size_t n = s.n < cap ? s.n : cap;
-
-	memcpy(dst, s.p, n);
-	*dstn = (uint8_t)n;
-}
-
+/* A node with room for exactly its strings (each at most 255 bytes). */
 static struct sess *
-sess_alloc(struct sessions *ss)
+sess_new(const struct record *r)
 {
+	struct slice v[4] = { r->src_ip, r->dst_ip, r->domain, r->dsn_mta };
 	struct sess *s;
+	size_t i, n[4], off = 0;
 
-	if ((s = ss->free) != NULL) {
-		ss->free = s->next;
-		return s;
-	}
-	if ((s = malloc(sizeof(*s))) == NULL)
+	for (i = 0; i < 4; i++)
+		n[i] = v[i].n < 255 ? v[i].n : 255;
+	if ((s = malloc(sizeof(*s) + n[0] + n[1] + n[2] + n[3])) == NULL)
 		fatal("session node");
+	for (i = 0; i < 4; i++) {
+		memcpy(s->str + off, v[i].p, n[i]);
+		off += n[i];
+	}
+	s->src_n = (uint8_t)n[0];
+	s->dst_n = (uint8_t)n[1];
+	s->domain_n = (uint8_t)n[2];
+	s->mta_n = (uint8_t)n[3];
 	return s;
 }
 
@@ -224,10 +220,10 @@ sess_close(struct sessions *ss, struct sess *s)
 	size_t i;
 
 	si.id = s->id;
-	si.src_ip = (struct slice){ s->src, s->src_n };
-	si.dst_ip = (struct slice){ s->dst, s->dst_n };
-	si.domain = (struct slice){ s->domain, s->domain_n };
-	si.dsn_mta = (struct slice){ s->mta, s->mta_n };
+	si.src_ip = (struct slice){ S_SRC(s), s->src_n };
+	si.dst_ip = (struct slice){ S_DST(s), s->dst_n };
+	si.domain = (struct slice){ S_DOMAIN(s), s->domain_n };
+	si.dsn_mta = (struct slice){ S_MTA(s), s->mta_n };
 	si.first = s->first;
 	si.last = s->last;
 	si.records = s->records;
@@ -244,8 +240,7 @@ sess_close(struct sessions *ss, struct sess *s)
 		heap_down(ss, i);
 		heap_up(ss, i);
 	}
-	s->next = ss->free;
-	ss->free = s;
+	free(s);
 }
 
 void
@@ -271,8 +266,8 @@ sessions_add(struct sessions *ss, struct record *r)
 	for (s = ss->buckets[h & (ss->nbuckets - 1)]; s != NULL; s = s->next)
 		if (s->hash == h && s->src_n == r->src_ip.n &&
 		    s->dst_n == r->dst_ip.n &&
-		    memcmp(s->src, r->src_ip.p, s->src_n) == 0 &&
-		    memcmp(s->dst, r->dst_ip.p, s->dst_n) == 0)
+		    memcmp(S_SRC(s), r->src_ip.p, s->src_n) == 0 &&
+		    memcmp(S_DST(s), r->dst_ip.p, s->dst_n) == 0)
 			break;
 	if (s != NULL) {
 		d = t - s->last;
@@ -303,15 +298,11 @@ sessions_add(struct sessions *ss, struct record *r)
 		ss->heap = nh;
 		ss->heapcap = nc;
 	}
-	s = sess_alloc(ss);
+	s = sess_new(r);
 	s->id = ss->next_id++;
 	s->first = s->last = t;
 	s->records = 1;
 	s->hash = h;
-	copy_field(s->src, &s->src_n, sizeof(s->src), r->src_ip);
-	copy_field(s->dst, &s->dst_n, sizeof(s->dst), r->dst_ip);
-	copy_field(s->domain, &s->domain_n, sizeof(s->domain), r->domain);
-	copy_field(s->mta, &s->mta_n, sizeof(s->mta), r->dsn_mta);
 	s->next = ss->buckets[h & (ss->nbuckets - 1)];
 	ss->buckets[h & (ss->nbuckets - 1)] = s;
 	s->heap_idx = ss->nopen;
