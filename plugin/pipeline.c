@@ -144,18 +144,12 @@ progress(struct pipeline *p, int last)
 static void
 tick(struct pipeline *p)
 {
-	struct spool_hours none;
-
 	progress(p, 0);
 	if (p->opts->spool == NULL || p->opts->replay)
 		return;
 	if (!p->batch_open) {
-		if (!spool_gap_take(p->opts->spool, &none))
+		if (!spool_gap_pending(p->opts->spool))
 			return;
-		/* Put them back: batch_begin takes them into a batch. */
-		for (size_t i = 0; i < none.n; i++)
-			spool_gap_add(p->opts->spool, none.hour[i],
-			    none.count[i]);
 		batch_begin(p);
 	}
 	if (now_ms() - p->batch_started >= p->opts->batch_ms)
@@ -351,10 +345,7 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 	/* Drops still unreported (from this run or the one before) go out
 	 * now, in batches of their own, if the spool has room. */
 	while (opts->spool != NULL && !opts->replay &&
-	    spool_gap_take(opts->spool, &p.gaps)) {
-		for (size_t i = 0; i < p.gaps.n; i++)
-			spool_gap_add(opts->spool, p.gaps.hour[i],
-			    p.gaps.count[i]);
+	    spool_gap_pending(opts->spool)) {
 		batch_begin(&p);
 		batcher_flush(p.batcher);
 		if (p.dropping)

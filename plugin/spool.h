@@ -68,6 +68,7 @@ int		 spool_submit(struct spool *, uint64_t seq, const uint8_t *,
 /* Drops waiting to travel as gaps: add, or take them all. */
 void		 spool_gap_add(struct spool *, int64_t hour, uint64_t n);
 int		 spool_gap_take(struct spool *, struct spool_hours *);
+int		 spool_gap_pending(struct spool *);
 
 /*
  * Sender side: the next frame not yet sent, waiting up to timeout_ms.

@@ -104,6 +104,17 @@ spool_gap_add(struct spool *sp, int64_t hour, uint64_t n)
 }
 
 int
+spool_gap_pending(struct spool *sp)
+{
+	int n;
+
+	pthread_mutex_lock(&sp->gmtx);
+	n = sp->gapbook.n > 0;
+	pthread_mutex_unlock(&sp->gmtx);
+	return n;
+}
+
+int
 spool_gap_take(struct spool *sp, struct spool_hours *out)
 {
 	size_t k;
