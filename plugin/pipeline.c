@@ -56,6 +56,7 @@ struct pipeline {
 static ssize_t	input_read(void *, char *, size_t);
 static int64_t	now_ms(void);
 static void	batch_begin(struct pipeline *);
+static void	batch_close(struct pipeline *);
 static void	tick(struct pipeline *);
 static void	on_session(void *, const struct session_info *);
 static void	on_batch(void *, uint64_t, const uint8_t *, size_t, size_t);
@@ -95,7 +96,6 @@ now_ms(void)
 static void
 batch_begin(struct pipeline *p)
 {
-	struct spool_stats ss;
 	size_t i;
 
 	if (p->batch_open)
@@ -110,9 +110,19 @@ batch_begin(struct pipeline *p)
 		for (i = 0; i < p->gaps.n; i++)
 			batcher_add_gap(p->batcher, p->gaps.hour[i],
 			    p->gaps.count[i], "dropped by mtascope-pipe");
-	spool_get_stats(p->opts->spool, &ss);
-	batcher_set_counters(p->batcher, p->st->records, p->st->rejected,
-	    ss.bytes, p->st->dropped, p->started);
+}
+
+/* Close the open batch with the counters as they are now. */
+static void
+batch_close(struct pipeline *p)
+{
+	/* spool_bytes() takes no lock: the reader never waits on the
+	 * senders or the writer. */
+	if (p->opts->spool != NULL)
+		batcher_set_counters(p->batcher, p->st->records,
+		    p->st->rejected, spool_bytes(p->opts->spool),
+		    p->st->dropped, p->started);
+	batcher_flush(p->batcher);
 }
 
 /* A one-line progress bar on a terminal, redrawn five times a second. */
@@ -153,7 +163,7 @@ tick(struct pipeline *p)
 		batch_begin(p);
 	}
 	if (now_ms() - p->batch_started >= p->opts->batch_ms)
-		batcher_flush(p->batcher);
+		batch_close(p);
 }
 
 static void
@@ -333,7 +343,7 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 		/* Close a full batch here rather than inside the batcher, so
 		 * the next one opens through batch_begin(). */
 		if (batcher_pending(p.batcher) >= opts->batch_records)
-			batcher_flush(p.batcher);
+			batch_close(&p);
 		batch_begin(&p);
 		batcher_add_record(p.batcher, &rec);
 		spool_hours_add(&p.hours, rec.time_logged / 3600, 1);
@@ -341,13 +351,13 @@ pipeline_run(const struct pipeline_opts *opts, int fd,
 			dump_record(dump, &rec);
 	}
 	sessions_close_all(ss);
-	batcher_flush(p.batcher);
+	batch_close(&p);
 	/* Drops still unreported (from this run or the one before) go out
 	 * now, in batches of their own, if the spool has room. */
 	while (opts->spool != NULL && !opts->replay &&
 	    spool_gap_pending(opts->spool)) {
 		batch_begin(&p);
-		batcher_flush(p.batcher);
+		batch_close(&p);
 		if (p.dropping)
 			break;
 	}

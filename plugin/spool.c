@@ -640,6 +640,12 @@ spool_frame_release(struct spool *sp, struct spool_frame *f)
 	frame_finish(sp, f, 0);
 }
 
+uint64_t
+spool_bytes(struct spool *sp)
+{
+	return sp->bytes;
+}
+
 void
 spool_get_stats(struct spool *sp, struct spool_stats *st)
 {

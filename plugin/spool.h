@@ -82,6 +82,8 @@ void		 spool_frame_done(struct spool *, struct spool_frame *);
 void		 spool_frame_release(struct spool *, struct spool_frame *);
 
 void		 spool_get_stats(struct spool *, struct spool_stats *);
+/* Bytes on disk and queued, without taking any lock. */
+uint64_t	 spool_bytes(struct spool *);
 /* Adopt, now, lanes whose process has exited, to deliver what they left. */
 void		 spool_adopt_orphans(struct spool *);
 /* Write everything queued and fsync it; wait until done. */
