@@ -33,6 +33,7 @@ struct settings {
 	size_t		 max_frame;
 	int		 contexts;
 	int		 retention_days;
+	int		 syslog;
 	char		*owned[16];	/* strings from the config file */
 	int		 nowned;
 };
@@ -47,7 +48,8 @@ usage(int status)
 	    "usage: mtascoped [-c FILE] [--db PATH] [--listen URL] "
 	    "[--isp-table FILE]\n"
 	    "                 [--max-frame BYTES] [--contexts N] "
-	    "[--retention-days N] [-V] [-h]\n");
+	    "[--retention-days N]\n"
+	    "                 [--syslog] [-V] [-h]\n");
 	exit(status);
 }
 
@@ -58,7 +60,7 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 	const char *err;
 	char *copy;
 
-	if (*value == '\0') {
+	if (*value == '\0' && strcmp(key, "syslog") != 0) {
 		*why = "missing value";
 		return -1;
 	}
@@ -84,6 +86,14 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 		    &err);
 		if (err != NULL) {
 			*why = "expected 4096 .. 67108864";
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "syslog") == 0) {
+		s->syslog = strcmp(value, "yes") == 0;
+		if (!s->syslog && strcmp(value, "no") != 0) {
+			*why = "expected yes or no";
 			return -1;
 		}
 		return 0;
@@ -118,12 +128,13 @@ main(int argc, char **argv)
 		{ "max-frame",	required_argument,	NULL, 'm' },
 		{ "contexts",	required_argument,	NULL, 'n' },
 		{ "retention-days", required_argument,	NULL, 'r' },
+		{ "syslog",	no_argument,		NULL, 's' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct settings s = { NULL, "tcp://0.0.0.0:4817", NULL, MTA_MAX_FRAME,
-	    64, RETENTION_DEFAULT, { NULL }, 0 };
+	    64, RETENTION_DEFAULT, 0, { NULL }, 0 };
 	struct isp_table *isps;
 	struct store *store;
 	struct ingest *in;
@@ -163,6 +174,9 @@ main(int argc, char **argv)
 			if (set_option(&s, "contexts", optarg, &why) == -1)
 				fatalx("--contexts %s: %s", optarg, why);
 			break;
+		case 's':
+			s.syslog = 1;
+			break;
 		case 'r':
 			if (set_option(&s, "retention-days", optarg, &why) ==
 			    -1)
@@ -179,6 +193,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (s.syslog)
+		log_to_syslog();
 	if (s.db == NULL) {
 		log_warnx("no database: give --db PATH (or \"db\" in the "
 		    "config file)");

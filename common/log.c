@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static const char *log_progname = "mtascope";
 static int log_verbose;
+static int log_syslog;
 
-static void vlog(const char *, int, const char *, va_list)
-    __attribute__((format(printf, 3, 0)));
+static void vlog(int, const char *, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
 
 void
 log_init(const char *progname, int verbose)
@@ -25,13 +27,24 @@ log_init(const char *progname, int verbose)
 	log_verbose = verbose;
 }
 
+void
+log_to_syslog(void)
+{
+	openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_syslog = 1;
+}
+
 static void
-vlog(const char *level, int errnum, const char *fmt, va_list ap)
+vlog(int pri, const char *level, int errnum, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int n, m;
 
-	n = snprintf(line, sizeof(line), "%s: %s", log_progname, level);
+	if (log_syslog)
+		n = snprintf(line, sizeof(line), "%s", level);
+	else
+		n = snprintf(line, sizeof(line), "%s: %s", log_progname,
+		    level);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -48,6 +61,11 @@ vlog(const char *level, int errnum, const char *fmt, va_list ap)
 		if ((size_t)n >= sizeof(line) - 1)
 			n = sizeof(line) - 2;
 	}
+	if (log_syslog) {
+		line[n] = '\0';
+		syslog(pri, "%s", line);
+		return;
+	}
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }
@@ -59,7 +77,7 @@ log_warn(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog("", saved, fmt, ap);
+	vlog(LOG_WARNING, "", saved, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -70,7 +88,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("", 0, fmt, ap);
+	vlog(LOG_WARNING, "", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -80,7 +98,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("", 0, fmt, ap);
+	vlog(LOG_INFO, "", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -92,7 +110,7 @@ log_debug(const char *fmt, ...)
 	if (!log_verbose)
 		return;
 	va_start(ap, fmt);
-	vlog("debug: ", 0, fmt, ap);
+	vlog(LOG_DEBUG, "debug: ", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -103,7 +121,7 @@ fatal(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog("fatal: ", saved, fmt, ap);
+	vlog(LOG_ERR, "fatal: ", saved, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -114,7 +132,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("fatal: ", 0, fmt, ap);
+	vlog(LOG_ERR, "fatal: ", 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -49,6 +49,7 @@ struct settings {
 	const char		*output;
 	int			 summary;
 	int			 replay;
+	int			 syslog;
 	int			 drain_timeout;
 	int			 senders;
 	char			*owned[32];	/* option strings to free */
@@ -82,7 +83,7 @@ usage(int status)
 	    "[--keep-rcpt]\n"
 	    "                     [--max-record BYTES] [--max-errors N] "
 	    "[--dump] [--summary]\n"
-	    "                     [--output FILE] [-V] [-h]\n"
+	    "                     [--output FILE] [--syslog] [-V] [-h]\n"
 	    "       mtascope-pipe --replay --collector URL [options] FILE...\n");
 	exit(status);
 }
@@ -163,6 +164,8 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 		s->p.keep_rcpt = yes(value);
 	else if (strcmp(key, "replay") == 0)
 		s->replay = yes(value);
+	else if (strcmp(key, "syslog") == 0)
+		s->syslog = yes(value);
 	else if (strcmp(key, "host") == 0 || strcmp(key, "output") == 0 ||
 	    strcmp(key, "collector") == 0 || strcmp(key, "spool") == 0) {
 		if (*value == '\0' || strlen(value) > 1024) {
@@ -418,6 +421,7 @@ main(int argc, char **argv)
 		{ "summary",		no_argument,		NULL, 0 },
 		{ "output",		required_argument,	NULL, 0 },
 		{ "replay",		no_argument,		NULL, 0 },
+		{ "syslog",		no_argument,		NULL, 0 },
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -472,6 +476,8 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
+	if (s.syslog)
+		log_to_syslog();
 	if (s.replay && (s.collector == NULL || optind == argc)) {
 		log_warnx("--replay needs --collector URL and files");
 		usage(2);
