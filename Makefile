@@ -47,7 +47,7 @@ MAN8	= $(wildcard plugin/*.8 collector/*.8)
 PROGRAMS = $(BUILD)/mtascope-pipe $(BUILD)/mtascoped $(BUILD)/mtascope \
 	   $(BUILD)/mtascope-sim
 
-.PHONY: all deps test unit-tests script-tests asan fuzz demo install \
+.PHONY: all deps test unit-tests script-tests asan tsan fuzz demo install \
 	clean bench
 .SECONDARY:
 
@@ -134,6 +134,11 @@ $(BUILD)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c $(COLLECTOR_LIB_SRC) \
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS) $(NET_LIBS)
 
+# The threads under ThreadSanitizer, end to end (tests/tsan/smoke.sh).
+tsan:
+	$(MAKE) BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" all
+	BUILD=build/tsan sh tests/tsan/smoke.sh
+
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do \
 		c=$${f#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$c; \
@@ -152,6 +157,7 @@ test: deps
 	$(MAKE) CC=clang BUILD=build/clang all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) fuzz
 	@echo "make test: all suites passed"
 
