@@ -462,14 +462,16 @@ main(int argc, char **argv)
 			    optarg != NULL ? optarg : "", &why) == -1) {
 				log_warnx("--%s %s: %s", longopts[idx].name,
 				    optarg != NULL ? optarg : "", why);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			break;
 		case 'c':
 			break;
 		case 'V':
 			printf("mtascope-pipe %s\n", VERSION);
-			return 0;
+			rc = 0;
+			goto out;
 		case 'h':
 			usage(0);
 		default:
@@ -498,7 +500,8 @@ main(int argc, char **argv)
 			log_warnx("host name \"%s\" cannot be sent: give "
 			    "--host NAME (letters, digits, '-', '_', '.')",
 			    hostname);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		s.p.host = hostname;
 	}
@@ -531,7 +534,9 @@ main(int argc, char **argv)
 	}
 	if (fflush(stdout) == EOF)
 		rc = -1;
+	rc = rc == 0 ? 0 : 1;
+out:
 	while (s.nowned > 0)
 		free(s.owned[--s.nowned]);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }
