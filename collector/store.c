@@ -10,8 +10,10 @@
  * The notes are kept compactly: per (host, spool id), the set of applied
  * sequence numbers as sorted, merged ranges ("1-18230" once delivery is in
  * order; a hole costs one more range).  A table of one row per batch would
- * grow by a thousand rows a second at fleet rates.  The ranges live in
- * memory for lookups and are written back, for the spools a commit
+ * grow by a thousand rows a second at fleet rates.  The ranges of the
+ * spools that are sending are cached in memory (read from the table on
+ * first use, so a collector holds only what is active however many
+ * replayed files it has seen) and written back, for the spools a commit
  * touched, inside that commit.
  */
 #include "store.h"
@@ -47,10 +49,21 @@ struct store {
 	sqlite3_stmt		*upsert_gap;
 	sqlite3_stmt		*upsert_host;
 	sqlite3_stmt		*upsert_spool;
+	sqlite3_stmt		*select_spool;
+	/* A cache of the spools' notes, filled from the spools table on
+	 * demand: only spools that send are held, however many exist. */
 	struct spool_state	*spools;
 	size_t			 nspools, cap;
+	uint32_t		*index;		/* spools entry + 1; 0 empty */
+	size_t			 nindex;	/* power of two */
+	size_t			*dirty;		/* entries marked this txn */
+	size_t			 ndirty;
 	int			 in_txn;
 };
+
+#ifndef SPOOL_CACHE_MAX
+#define SPOOL_CACHE_MAX	4096	/* cleared past this, at a commit */
+#endif
 
 #define AGG_COLUMNS \
     " delivered INTEGER NOT NULL DEFAULT 0, bounced INTEGER NOT NULL DEFAULT 0," \
@@ -150,6 +163,8 @@ static int	schema_version(struct store *);
 static int	load_spools(struct store *);
 static struct spool_state *spool_get(struct store *, const char *,
 		    const char *, int);
+static uint32_t	spool_hash(const char *, size_t, const char *, size_t);
+static void	index_grow(struct store *);
 static void	ranges_room(struct spool_state *);
 static int	ranges_parse(struct spool_state *, const char *);
 static int	ranges_add(struct spool_state *, uint64_t);
@@ -253,6 +268,8 @@ store_open(const char *path, int readonly)
 	    "spool_bytes=coalesce(?7,spool_bytes),"
 	    "dropped=coalesce(?8,dropped), started=coalesce(?9,started)") ==
 	    -1 ||
+	    prepare(s, &s->select_spool, "SELECT applied FROM spools "
+	    "WHERE host = ?1 AND spool_id = ?2") == -1 ||
 	    prepare(s, &s->upsert_spool,
 	    "INSERT INTO spools VALUES(?1,?2,?3) "
 	    "ON CONFLICT(host,spool_id) DO UPDATE SET applied=?3") == -1)
@@ -273,8 +290,12 @@ spools_free(struct store *s)
 	for (i = 0; i < s->nspools; i++)
 		free(s->spools[i].r);
 	free(s->spools);
+	free(s->index);
+	free(s->dirty);
 	s->spools = NULL;
-	s->nspools = s->cap = 0;
+	s->index = NULL;
+	s->dirty = NULL;
+	s->nspools = s->cap = s->nindex = s->ndirty = 0;
 }
 
 void
@@ -290,6 +311,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->upsert_gap);
 	sqlite3_finalize(s->upsert_host);
 	sqlite3_finalize(s->upsert_spool);
+	sqlite3_finalize(s->select_spool);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	spools_free(s);
@@ -398,23 +420,79 @@ ranges_add(struct spool_state *sp, uint64_t seq)
 	return 0;
 }
 
+static uint32_t
+spool_hash(const char *host, size_t hl, const char *id, size_t il)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < hl; i++)
+		h = (h ^ (unsigned char)host[i]) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (i = 0; i < il; i++)
+		h = (h ^ (unsigned char)id[i]) * 16777619u;
+	return h;
+}
+
+/* Rebuild the index at twice the size when it is half full. */
+static void
+index_grow(struct store *s)
+{
+	size_t i, j, n = s->nindex ? s->nindex * 2 : 64;
+	uint32_t *ix;
+	struct spool_state *sp;
+
+	if ((ix = calloc(n, sizeof(*ix))) == NULL)
+		fatal("store");
+	for (i = 0; i < s->nspools; i++) {
+		sp = &s->spools[i];
+		for (j = spool_hash(sp->key, sp->hostlen, sp->key +
+		    sp->hostlen + 1, strlen(sp->key + sp->hostlen + 1)) &
+		    (n - 1); ix[j] != 0; j = (j + 1) & (n - 1))
+			;
+		ix[j] = (uint32_t)i + 1;
+	}
+	free(s->index);
+	s->index = ix;
+	s->nindex = n;
+}
+
+/*
+ * The notes of (host, spool_id): from the cache, else from the spools
+ * table, else (if create) new and empty.
+ */
 static struct spool_state *
 spool_get(struct store *s, const char *host, const char *spool_id,
     int create)
 {
 	struct spool_state *sp;
-	size_t i, hl = strlen(host), sl = strlen(spool_id);
+	const unsigned char *applied = NULL;
+	size_t j, hl = strlen(host), sl = strlen(spool_id);
+	int rc;
 
 	if (hl > 255 || sl > 64)
 		return NULL;
-	for (i = 0; i < s->nspools; i++) {
-		sp = &s->spools[i];
-		if (sp->hostlen == hl && memcmp(sp->key, host, hl) == 0 &&
-		    strcmp(sp->key + hl + 1, spool_id) == 0)
-			return sp;
+	if (s->nindex > 0) {
+		for (j = spool_hash(host, hl, spool_id, sl) & (s->nindex - 1);
+		    s->index[j] != 0; j = (j + 1) & (s->nindex - 1)) {
+			sp = &s->spools[s->index[j] - 1];
+			if (sp->hostlen == hl &&
+			    memcmp(sp->key, host, hl) == 0 &&
+			    strcmp(sp->key + hl + 1, spool_id) == 0)
+				return sp;
+		}
 	}
-	if (!create)
+	sqlite3_bind_text(s->select_spool, 1, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->select_spool, 2, spool_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->select_spool);
+	if (rc == SQLITE_ROW)
+		applied = sqlite3_column_text(s->select_spool, 0);
+	else if (rc != SQLITE_DONE)
+		log_warnx("sqlite spools: %s", sqlite3_errmsg(s->db));
+	if (applied == NULL && !create) {
+		sqlite3_reset(s->select_spool);
 		return NULL;
+	}
 	if (s->nspools == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 16;
 		struct spool_state *ns;
@@ -429,38 +507,26 @@ spool_get(struct store *s, const char *host, const char *spool_id,
 	memcpy(sp->key, host, hl);
 	memcpy(sp->key + hl + 1, spool_id, sl + 1);
 	sp->hostlen = hl;
+	if (applied != NULL && ranges_parse(sp, (const char *)applied) == -1)
+		log_warnx("spools table: bad notes for host %s spool %s; "
+		    "starting them afresh", host, spool_id);
+	sqlite3_reset(s->select_spool);
+	if ((s->nspools + 1) * 2 > s->nindex)
+		index_grow(s);
+	else {
+		for (j = spool_hash(host, hl, spool_id, sl) & (s->nindex - 1);
+		    s->index[j] != 0; j = (j + 1) & (s->nindex - 1))
+			;
+		s->index[j] = (uint32_t)s->nspools;
+	}
 	return sp;
 }
 
+/* Forget the cached notes; they are read again from the table. */
 static int
 load_spools(struct store *s)
 {
-	sqlite3_stmt *st;
-	struct spool_state *sp;
-	int rc;
-
 	spools_free(s);
-	if (sqlite3_prepare_v2(s->db, "SELECT host, spool_id, applied FROM "
-	    "spools", -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("sqlite: %s", sqlite3_errmsg(s->db));
-		return -1;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sp = spool_get(s, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), 1);
-		if (sp == NULL || ranges_parse(sp,
-		    (const char *)sqlite3_column_text(st, 2)) == -1) {
-			log_warnx("spools table: bad row for host %s",
-			    sqlite3_column_text(st, 0));
-			sqlite3_finalize(st);
-			return -1;
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("sqlite: %s", sqlite3_errmsg(s->db));
-		return -1;
-	}
 	return 0;
 }
 
@@ -497,7 +563,13 @@ store_mark(struct store *s, const char *host, const char *spool_id,
 	if (sp == NULL || ranges_has(sp, seq))
 		return -1;
 	ranges_add(sp, seq);
-	sp->dirty = 1;
+	if (!sp->dirty) {
+		if ((s->dirty = reallocarray(s->dirty, s->ndirty + 1,
+		    sizeof(*s->dirty))) == NULL)
+			fatal("store");
+		s->dirty[s->ndirty++] = (size_t)(sp - s->spools);
+		sp->dirty = 1;
+	}
 	return 0;
 }
 
@@ -607,10 +679,8 @@ store_commit(struct store *s)
 	char *text = NULL, *err = NULL;
 	size_t i, j, len, cap = 0;
 
-	for (i = 0; i < s->nspools; i++) {
-		sp = &s->spools[i];
-		if (!sp->dirty)
-			continue;
+	for (i = 0; i < s->ndirty; i++) {
+		sp = &s->spools[s->dirty[i]];
 		len = 0;
 		if (cap < sp->n * 42 + 1) {
 			cap = sp->n * 42 + 1;
@@ -650,8 +720,11 @@ store_commit(struct store *s)
 		return -1;
 	}
 	s->in_txn = 0;
-	for (i = 0; i < s->nspools; i++)
-		s->spools[i].dirty = 0;
+	for (i = 0; i < s->ndirty; i++)
+		s->spools[s->dirty[i]].dirty = 0;
+	s->ndirty = 0;
+	if (s->nspools > SPOOL_CACHE_MAX)
+		spools_free(s);
 	return 0;
 }
 
