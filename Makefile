@@ -20,7 +20,7 @@ GEN_C	 = $(BUILD)/gen/mtascope.pb-c.c
 GEN_H	 = $(BUILD)/gen/mtascope.pb-c.h
 
 COMMON_SRC	= common/log.c common/utf8.c common/outbuf.c common/config.c \
-		  common/crc32c.c common/ptime.c
+		  common/crc32c.c common/ptime.c common/punycode.c
 PIPE_LIB_SRC	= plugin/csv.c plugin/record.c \
 		  plugin/session.c plugin/batch.c plugin/dump.c \
 		  plugin/pipeline.c plugin/spool.c plugin/spool_write.c \

@@ -10,6 +10,9 @@
  *
  * Privacy: the recipient's local part is dropped here unless keep_rcpt is
  * set, so it can never reach the spool or the wire by accident.
+ *
+ * Internationalized recipient domains are counted in their Unicode form:
+ * "xn--bcher-kva.de" and "bücher.de" are one domain.
  */
 #include "record.h"
 
@@ -20,6 +23,7 @@
 
 #include "bounds.h"
 #include "ptime.h"
+#include "punycode.h"
 #include "utf8.h"
 
 enum rec_field {
@@ -77,7 +81,7 @@ static int		parse_time(struct normalizer *, int, struct slice,
 			    int64_t *);
 static enum rec_type	parse_type(struct slice);
 static struct slice	text_field(struct normalizer *, struct slice, size_t);
-static struct slice	domain_field(struct normalizer *, struct slice);
+static struct slice	domain_field(struct normalizer *, struct slice, int);
 static struct slice	trim(struct slice);
 static int		reject(struct normalizer *, const char *,
 			    struct slice);
@@ -260,9 +264,13 @@ text_field(struct normalizer *n, struct slice s, size_t max)
 	return s;
 }
 
-/* Lower-case ASCII, no trailing dot, valid UTF-8 (IDN labels kept). */
+/*
+ * Lower-case ASCII, no trailing dot, valid UTF-8.  With decode_idn, an
+ * "xn--" label is turned into its Unicode form, so that a recipient
+ * domain counts as one whichever form the sender wrote.
+ */
 static struct slice
-domain_field(struct normalizer *n, struct slice s)
+domain_field(struct normalizer *n, struct slice s, int decode_idn)
 {
 	size_t i;
 	char *dst;
@@ -274,15 +282,23 @@ domain_field(struct normalizer *n, struct slice s)
 	for (i = 0; i < s.n; i++)
 		if (s.p[i] >= 'A' && s.p[i] <= 'Z')
 			upper = 1;
-	if (!upper)
-		return text_field(n, s, MTA_MAX_DOMAIN);
-	dst = n->scratch + n->used;
-	s.n = utf8_sanitize(dst, MTA_MAX_DOMAIN, s.p, s.n);
-	for (i = 0; i < s.n; i++)
-		if (dst[i] >= 'A' && dst[i] <= 'Z')
-			dst[i] += 'a' - 'A';
-	s.p = dst;
-	n->used += s.n;
+	if (upper) {
+		dst = n->scratch + n->used;
+		s.n = utf8_sanitize(dst, MTA_MAX_DOMAIN, s.p, s.n);
+		for (i = 0; i < s.n; i++)
+			if (dst[i] >= 'A' && dst[i] <= 'Z')
+				dst[i] += 'a' - 'A';
+		s.p = dst;
+		n->used += s.n;
+	} else
+		s = text_field(n, s, MTA_MAX_DOMAIN);
+	if (decode_idn && s.n > 4 && memmem(s.p, s.n, "xn--", 4) != NULL) {
+		dst = n->scratch + n->used;
+		s.n = punycode_domain(s.p, s.n, dst, MTA_MAX_DOMAIN);
+		s.n = utf8_truncate(dst, s.n, MTA_MAX_DOMAIN);
+		s.p = dst;
+		n->used += s.n;
+	}
 	return s;
 }
 
@@ -348,7 +364,7 @@ record_normalize(struct normalizer *n, const struct csv_row *row,
 		if ((cut = memchr(s.p, '/', s.n)) != NULL)
 			s.n = (size_t)(cut - s.p);
 	}
-	r->domain = domain_field(n, s);
+	r->domain = domain_field(n, s, 1);
 
 	s = trim(cell_of(n, row, RF_DSN_STATUS));
 	if ((cut = memchr(s.p, ' ', s.n)) != NULL)
@@ -359,7 +375,7 @@ record_normalize(struct normalizer *n, const struct csv_row *row,
 	s = trim(cell_of(n, row, RF_DSN_MTA));
 	if ((cut = memchr(s.p, '(', s.n)) != NULL)
 		s = trim((struct slice){ s.p, (size_t)(cut - s.p) });
-	r->dsn_mta = domain_field(n, s);
+	r->dsn_mta = domain_field(n, s, 0);
 	r->bounce_cat = text_field(n, trim(cell_of(n, row, RF_BOUNCE_CAT)),
 	    MTA_MAX_NAME);
 	r->src_ip = text_field(n, trim(cell_of(n, row, RF_SRC_IP)),
