@@ -293,9 +293,13 @@ domain_field(struct normalizer *n, struct slice s, int decode_idn)
 	} else
 		s = text_field(n, s, MTA_MAX_DOMAIN);
 	if (decode_idn && s.n > 4 && memmem(s.p, s.n, "xn--", 4) != NULL) {
+		/* Decoded labels may make the name longer than the bound,
+		 * and a cut may fall inside a character: repair it. */
+		char idn[MTA_MAX_DOMAIN];
+		size_t k = punycode_domain(s.p, s.n, idn, sizeof(idn));
+
 		dst = n->scratch + n->used;
-		s.n = punycode_domain(s.p, s.n, dst, MTA_MAX_DOMAIN);
-		s.n = utf8_truncate(dst, s.n, MTA_MAX_DOMAIN);
+		s.n = utf8_sanitize(dst, MTA_MAX_DOMAIN, idn, k);
 		s.p = dst;
 		n->used += s.n;
 	}
