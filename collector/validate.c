@@ -23,7 +23,6 @@
 #include "utf8.h"
 
 #define MAX_TIME	MTA_MAX_TIME
-#define MAX_SIZE	(UINT64_C(1) << 40)
 #define MAX_GAPS	1024
 #define MAX_SPOOL_ID	64
 
@@ -133,7 +132,7 @@ check_records(const Mtascope__V1__Batch *b, const uint32_t *lens, char *why,
 		if (c->time_queued[i] < 0 || c->time_queued[i] >= MAX_TIME)
 			return fail(why, whylen, "record %zu: time_queued %lld "
 			    "out of range", i, (long long)c->time_queued[i]);
-		if (c->size[i] > MAX_SIZE)
+		if (c->size[i] > MTA_MAX_SIZE)
 			return fail(why, whylen, "record %zu: size %llu out of "
 			    "range", i, (unsigned long long)c->size[i]);
 	}

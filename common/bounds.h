@@ -15,8 +15,12 @@
 #define MTA_MAX_DIAG		1024	/* dsn_diag */
 #define MTA_MAX_SHORT		64	/* dsn_status, source/destination ip */
 #define MTA_MAX_NAME		255	/* bounce_cat, vmta, pool, queue, job */
-#define MTA_MAX_BATCH_RECORDS	100000
+#define MTA_MAX_BATCH_RECORDS	100000	/* what a collector accepts */
+#define MTA_MAX_PIPE_BATCH	10000	/* what a pipe sends: even with every
+					   string at its bound, a batch packs
+					   well under MTA_MAX_FRAME */
 #define MTA_MAX_TIME		(INT64_C(1) << 33)	/* UTC seconds, 2242 */
+#define MTA_MAX_SIZE		(UINT64_C(1) << 40)	/* dlvSize, bytes */
 #define MTA_MAX_FRAME		(64u * 1024 * 1024)
 
 #endif

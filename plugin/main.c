@@ -220,7 +220,7 @@ set_option(void *arg, const char *key, const char *value, const char **why)
 		    number(value, 0, 1000000, &v, why) == 0)
 			s->p.max_errors = (unsigned)v;
 		else if (strcmp(key, "batch-records") == 0 &&
-		    number(value, 1, MTA_MAX_BATCH_RECORDS, &v, why) == 0)
+		    number(value, 1, MTA_MAX_PIPE_BATCH, &v, why) == 0)
 			s->p.batch_records = (size_t)v;
 		else if (strcmp(key, "batch-ms") == 0 &&
 		    number(value, 10, 600000, &v, why) == 0)

@@ -348,6 +348,8 @@ record_normalize(struct normalizer *n, const struct csv_row *row,
 			return reject(n, "bad dlvSize", s);
 		size = size * 10 + (uint64_t)(s.p[i] - '0');
 	}
+	if (size > MTA_MAX_SIZE)
+		return reject(n, "dlvSize out of range", s);
 	r->size = size;
 
 	/* Recipient domain: from rcpt, or for tq (and rcpt-less rows) the
