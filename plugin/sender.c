@@ -168,11 +168,16 @@ sender_main(void *arg)
 	nng_ctx ctx;
 	nng_aio *aio;
 	char why[256];
-	int r, backoff;
+	int r, rv, backoff;
 
-	if (nng_ctx_open(&ctx, s->sock) != 0 ||
-	    nng_aio_alloc(&aio, NULL, NULL) != 0)
-		fatalx("nng context");
+	if ((rv = nng_ctx_open(&ctx, s->sock)) != 0) {
+		/* Stopped before this thread got going: nothing to do. */
+		if (rv == NNG_ECLOSED || atomic_load(&s->stop))
+			return NULL;
+		fatalx("nng context: %s", nng_strerror(rv));
+	}
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
+		fatalx("nng aio: %s", nng_strerror(rv));
 	while (!atomic_load(&s->stop)) {
 		if ((r = spool_next_frame(s->sp, &f, 200)) < 0)
 			break;
