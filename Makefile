@@ -116,8 +116,12 @@ asan:
 	    all unit-tests script-tests
 
 # libFuzzer targets: built with clang, run briefly by `make test`; new
-# inputs go to build/, the committed seeds stay as they are.
-FUZZ_SECONDS	?= 20
+# inputs go to build/, the committed seeds stay as they are.  A fixed
+# seed and number of runs make the pass `make test` does the same on
+# every machine; `make fuzz FUZZ_RUNS=-1 FUZZ_SECONDS=600` explores.
+FUZZ_SECONDS	?= 60
+FUZZ_SEED	?= 1
+FUZZ_RUNS	?= 60000
 FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
 		   -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all -Icommon -Iplugin -Icollector \
@@ -142,8 +146,12 @@ tsan:
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do \
 		c=$${f#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$c; \
-		echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		runs=$(FUZZ_RUNS); \
+		[ "$$f" = fuzz_batch ] && [ "$$runs" -gt 0 ] && \
+		    runs=$$((runs * 10)); \
+		echo "== $$f ($$runs runs, seed $(FUZZ_SEED))"; \
 		$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+		    -seed=$(FUZZ_SEED) -runs=$$runs \
 		    -max_len=8192 -print_final_stats=1 \
 		    -artifact_prefix=$(BUILD)/fuzz/ \
 		    $(BUILD)/fuzz/corpus-$$c tests/fuzz/corpus/$$c \
