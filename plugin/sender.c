@@ -220,8 +220,9 @@ sender_main(void *arg)
 		pthread_mutex_unlock(&s->mtx);
 	}
 out:
+	/* The context is closed with the socket, in sender_stop(): closing
+	 * it here could race with that and touch a socket being freed. */
 	nng_aio_free(aio);
-	nng_ctx_close(ctx);
 	return NULL;
 }
 
