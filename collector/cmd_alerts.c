@@ -16,20 +16,11 @@
 #include "cli.h"
 #include "log.h"
 #include "outbuf.h"
-#include "ptime.h"
 
 static void	wrap(struct outbuf *, const char *, const char *);
-static void	day_str(int64_t, char *);
 static void	json_id(struct outbuf *, const struct alert *, int);
 static void	print_json(struct outbuf *, int64_t, const struct alert_list *,
 		    const struct alert_list *);
-
-static void
-day_str(int64_t day, char *buf)
-{
-	ptime_format_iso(day * 86400, buf);
-	buf[10] = '\0';
-}
 
 /* Words of text after a prefix, folded at 78 columns. */
 static void
@@ -84,7 +75,7 @@ print_json(struct outbuf *o, int64_t day, const struct alert_list *now,
 	char d[32];
 	size_t i, j;
 
-	day_str(day, d);
+	cli_day_str(day, d);
 	outbuf_str(o, "{\"day\":\"");
 	outbuf_str(o, d);
 	outbuf_str(o, "\",\"alerts\":[");
@@ -96,7 +87,7 @@ print_json(struct outbuf *o, int64_t day, const struct alert_list *now,
 			if (strcmp(stored->a[j].id, a->id) == 0 &&
 			    stored->a[j].cleared < 0)
 				first = stored->a[j].first_seen;
-		day_str(first, d);
+		cli_day_str(first, d);
 		json_id(o, a, i > 0);
 		outbuf_str(o, ",\"first_seen\":\"");
 		outbuf_str(o, d);
@@ -112,7 +103,7 @@ print_json(struct outbuf *o, int64_t day, const struct alert_list *now,
 
 		if (a->cleared < 0)
 			continue;
-		day_str(a->cleared, d);
+		cli_day_str(a->cleared, d);
 		json_id(o, a, j++ > 0);
 		outbuf_str(o, ",\"cleared\":\"");
 		outbuf_str(o, d);
@@ -148,11 +139,8 @@ cmd_alerts(int argc, char **argv)
 			dbpath = optarg;
 			break;
 		case 'D':
-			if (ptime_parse_day(optarg, &day) == -1) {
-				log_warnx("alerts: --day %s: expected "
-				    "YYYY-MM-DD", optarg);
+			if (cli_day_arg("alerts", "--day", optarg, &day) == -1)
 				return 2;
-			}
 			break;
 		case 'j':
 			json = 1;
@@ -172,7 +160,7 @@ cmd_alerts(int argc, char **argv)
 		print_json(&o, day, &now, &stored);
 		goto out;
 	}
-	day_str(day, d);
+	cli_day_str(day, d);
 	snprintf(head, sizeof(head), "mtascope alerts for %s: %zu firing\n",
 	    d, now.n);
 	outbuf_str(&o, head);
@@ -184,7 +172,7 @@ cmd_alerts(int argc, char **argv)
 			if (strcmp(stored.a[j].id, a->id) == 0 &&
 			    stored.a[j].cleared < 0)
 				first = stored.a[j].first_seen;
-		day_str(first, d);
+		cli_day_str(first, d);
 		if (first < day)
 			snprintf(since, sizeof(since), "since %s, %lld days", d,
 			    (long long)(day - first + 1));
@@ -205,7 +193,7 @@ cmd_alerts(int argc, char **argv)
 		if (!recovering++)
 			outbuf_str(&o, "\nrecovering (cleared; recovery "
 			    "typically takes 2-4 weeks of clean operation):\n");
-		day_str(a->cleared, d);
+		cli_day_str(a->cleared, d);
 		snprintf(head, sizeof(head), "  [%s] %s, %s%s%s: cleared %s, "
 		    "%lld days clean\n", a->rule,
 		    strcmp(a->isp, "*") ? a->isp : "all ISPs", a->scope,

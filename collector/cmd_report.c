@@ -105,7 +105,6 @@ struct report {
 };
 
 static void	usage(void);
-static void	day_str(int64_t, char *);
 static int	has_records(const struct day_metrics *);
 static double	mval_of(enum metric, const struct day_metrics *, unsigned);
 static void	rate_counts(enum metric, const struct day_metrics *,
@@ -137,13 +136,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: mtascope report [--db PATH] [--day YYYY-MM-DD]"
 	    " [--isp X [--by host|source-ip]] [--json]\n");
-}
-
-static void
-day_str(int64_t day, char *buf)
-{
-	ptime_format_iso(day * 86400, buf);
-	buf[10] = '\0';
 }
 
 static int
@@ -356,9 +348,9 @@ text_header(struct outbuf *o, const struct report *rp)
 	size_t i, col;
 	int n;
 
-	day_str(rp->day, d);
-	day_str(rp->day - 1, d1);
-	day_str(rp->day - WEEK, w0);
+	cli_day_str(rp->day, d);
+	cli_day_str(rp->day - 1, d1);
+	cli_day_str(rp->day - WEEK, w0);
 	snprintf(line, sizeof(line), "daily review %s (UTC), %s%.40s%sby %s\n",
 	    d, rp->isp ? "isp " : "", rp->isp ? rp->isp : "", rp->isp ? ", " :
 	    "", rp->by);
@@ -563,7 +555,7 @@ json_out(struct outbuf *o, const struct report *rp, int no_data)
 
 	outbuf_str(o, "{\"version\":1");
 	for (i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
-		day_str(rp->day - days[i].offset, d);
+		cli_day_str(rp->day - days[i].offset, d);
 		json_str(o, days[i].key, d);
 	}
 	json_str(o, "by", rp->by);
@@ -650,7 +642,7 @@ cmd_report(int argc, char **argv)
 
 	db = cli_open_db(dbpath);
 	outbuf_init(&o, 1);
-	day_str(rp.day, d);
+	cli_day_str(rp.day, d);
 	if ((last = last_day(db)) < 0) {
 		/* Header only: an empty database is not an error. */
 		log_warnx("%s: no data yet", dbpath);
@@ -667,7 +659,7 @@ cmd_report(int argc, char **argv)
 		status = 1;
 	if (!has_records(&t.fleet.d[IDX_D])) {
 		daily_free(&t);
-		day_str(last, ld);
+		cli_day_str(last, ld);
 		snprintf(msg, sizeof(msg), "no data on %s%s%s (the latest is "
 		    "from %s)\n", d, rp.isp ? " for " : "", rp.isp ?
 		    rp.isp : "", ld);

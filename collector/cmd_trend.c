@@ -296,11 +296,8 @@ cmd_trend(int argc, char **argv)
 			tr.hourly = 1;
 			break;
 		case 't':
-			if (ptime_parse_day(optarg, &to) == -1) {
-				log_warnx("trend: --to %s: expected "
-				    "YYYY-MM-DD", optarg);
+			if (cli_day_arg("trend", "--to", optarg, &to) == -1)
 				return 2;
-			}
 			break;
 		default:
 			usage();

@@ -18,7 +18,6 @@
 
 static void	csv_cell(struct outbuf *, const char *);
 static void	run_query(sqlite3 *, sqlite3_stmt *, int, int);
-static int	day_arg(const char *, const char *, int64_t *);
 static int	db_listing(int, char **, const char *, const char *,
 		    const char *, int, int);
 
@@ -39,16 +38,6 @@ csv_cell(struct outbuf *o, const char *s)
 		outbuf_char(o, *p);
 	}
 	outbuf_char(o, '"');
-}
-
-static int
-day_arg(const char *opt, const char *s, int64_t *day)
-{
-	if (ptime_parse_day(s, day) == -1) {
-		log_warnx("%s %s: expected YYYY-MM-DD", opt, s);
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -73,8 +62,7 @@ run_query(sqlite3 *db, sqlite3_stmt *st, int time_kind, int ntext)
 			outbuf_str(&o, iso);
 			break;
 		case 1:		/* day number */
-			ptime_format_iso(t * 86400, iso);
-			iso[10] = '\0';
+			cli_day_str(t, iso);
 			outbuf_str(&o, iso);
 			break;
 		default:	/* text */
@@ -123,8 +111,14 @@ cmd_export(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dbpath = optarg; break;
-		case 'f': if (day_arg("--from", optarg, &from)) return 2; break;
-		case 't': if (day_arg("--to", optarg, &to)) return 2; break;
+		case 'f':
+			if (cli_day_arg("export", "--from", optarg, &from))
+				return 2;
+			break;
+		case 't':
+			if (cli_day_arg("export", "--to", optarg, &to))
+				return 2;
+			break;
 		case 'b': by = optarg; break;
 		case 'g': group = optarg; break;
 		default:

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "ptime.h"
 
 #define VERSION	"0.1.0"
 
@@ -55,6 +56,23 @@ cli_open_db(const char *path)
 	}
 	sqlite3_busy_timeout(db, 10000);
 	return db;
+}
+
+int
+cli_day_arg(const char *cmd, const char *opt, const char *s, int64_t *day)
+{
+	if (ptime_parse_day(s, day) == -1) {
+		log_warnx("%s: %s %s: expected YYYY-MM-DD", cmd, opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cli_day_str(int64_t day, char *buf)
+{
+	ptime_format_iso(day * 86400, buf);
+	buf[10] = '\0';
 }
 
 int
